@@ -1,0 +1,1 @@
+"""Dagster shell over `transforms/`: assets, checks, schedules and sensors per domain."""

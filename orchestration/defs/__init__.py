@@ -1,0 +1,1 @@
+"""One folder per domain; `orchestration.definitions` loads them all."""

@@ -1,0 +1,1 @@
+"""Ingestion domain: one bronze asset per catalogue dataset, a landing sensor, refresh schedules."""
