@@ -66,6 +66,7 @@ def read(ledger_path: Path, dataset: str | None = None) -> pl.DataFrame:
     if frame is None:
         frame = pl.from_arrow(LEDGER_SCHEMA.empty_table())  # type: ignore[assignment]
     assert isinstance(frame, pl.DataFrame)
+    frame = frame.sort("recorded_at", maintain_order=True)
     return frame if dataset is None else frame.filter(pl.col("dataset") == dataset)
 
 

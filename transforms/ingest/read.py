@@ -123,7 +123,7 @@ def diagnose_csv(
         if row < 1 or record == []:
             continue
         if len(record) != len(names):
-            field = names[len(record)] if len(record) < len(names) else f"<extra field {len(record)}>"
+            field = names[len(record)] if len(record) < len(names) else f"<extra field {len(names) + 1}>"
             return DeliveryRejected(
                 label, "ragged row", f"{len(names)} fields", row=row, field=field,
                 found=f"{len(record)} fields",

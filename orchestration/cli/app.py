@@ -1,0 +1,136 @@
+"""The `lakehouse` commands. Each is a thin shell over `transforms/` or the Dagster runner."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from datetime import date
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from orchestration.cli.output import console, fail, print_frame
+from transforms.catalogue import CatalogueError, load_catalogue
+from transforms.config import PROJECT_ROOT, disable_telemetry, get_environment, prepare_dagster_home
+from transforms.delta_io import TableNotFound, history
+
+disable_telemetry()
+app = typer.Typer(
+    help="ndec-lakehouse: governed bulk-data lakehouse (SCHEMA.md §5).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+People = Annotated[int, typer.Option(help="Size of the synthetic population.", min=1)]
+Seed = Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")]
+
+
+@app.command()
+def generate(
+    people: People = 10_000,
+    seed: Seed = 42,
+    deliveries: Annotated[int, typer.Option(help="Dated deliveries per dataset.", min=1)] = 1,
+    start: Annotated[str, typer.Option(help="Date of the first delivery (ISO).")] = "2026-10-05",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing delivery folders.")] = False,
+) -> None:
+    """Write a synthetic delivery of every catalogue dataset into landing/, truth into truth/."""
+    from transforms.generate import generate_catalogue
+
+    env = get_environment()
+    try:
+        report = generate_catalogue(
+            env.catalogue_dir, env.landing, env.truth, people=people, seed=seed,
+            deliveries=deliveries, start=date.fromisoformat(start), overwrite=overwrite,
+        )
+    except (FileExistsError, CatalogueError, ValueError) as exc:
+        fail(str(exc))
+    console.print(
+        f"generated {report.total_records:,} records for {report.people:,} people "
+        f"in {report.seconds:.2f}s ({report.records_per_second:,.0f} records/s) into {env.landing}"
+    )
+
+
+@app.command()
+def run(
+    select: Annotated[
+        str | None, typer.Option("--select", help="Dagster asset selection, e.g. 'group:bronze_bulk_comms'.")
+    ] = None,
+) -> None:
+    """Materialise assets in-process: the whole graph by default."""
+    _run(select)
+
+
+def _run(select: str | None) -> None:
+    from orchestration.runner import run_assets
+
+    env = get_environment()
+    try:
+        report = run_assets(env, select)
+    except CatalogueError as exc:
+        fail(str(exc))
+    console.print(f"run {report.run_id}: {len(report.materialized)} assets materialised")
+    for check in report.checks_failed:
+        console.print(f"[yellow]check failed:[/yellow] {check}")
+    if not report.success:
+        for step, reason in report.failures.items():
+            console.print(f"[red]failed:[/red] {step}: {reason}")
+        fail(f"{len(report.failures)} step(s) failed: " + "; ".join(report.failures.values()))
+
+
+@app.command("history")
+def history_command(table: Annotated[str, typer.Argument(help="<layer>.<table>, e.g. bronze.electoral_roll")]) -> None:
+    """The versions of a table: version, time, operation, delivery or run, rows."""
+    env = get_environment()
+    try:
+        entries = history(env.table_path(table))
+    except (TableNotFound, ValueError) as exc:
+        fail(str(exc))
+    frame = pl.DataFrame(
+        [
+            {
+                "version": e["version"], "time": e["timestamp"].isoformat(timespec="seconds"),
+                "operation": e["operation"], "delivery_or_run": e["delivery_id"] or e["run_id"] or "",
+                "rows": e["rows"],
+            }
+            for e in entries
+        ]
+    )
+    print_frame(frame, title=table)
+
+
+@app.command()
+def demo(people: People = 10_000, seed: Seed = 42) -> None:
+    """Generate the demo catalogue (once), run the whole graph and print the summary."""
+    env = get_environment()
+    if any(env.landing.glob("*/*")):
+        console.print(f"landing already holds deliveries in {env.landing}: re-using them")
+    else:
+        generate(people=people, seed=seed, deliveries=1, start="2026-10-05", overwrite=False)
+    failure: typer.Exit | None = None
+    try:
+        _run(None)
+    except typer.Exit as exc:
+        failure = exc
+    from transforms.summary import bronze_summary
+
+    print_frame(bronze_summary(env, load_catalogue(env.catalogue_dir)), title="bronze")
+    console.print(
+        "Open the Dagster UI with [bold]make ui[/bold] (http://127.0.0.1:3000); "
+        "list versions with [bold].venv/bin/lakehouse history bronze.electoral_roll[/bold]."
+    )
+    if failure is not None:
+        raise failure
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
+    """Start the Dagster UI on 127.0.0.1 with workspace.yaml (stop it with Ctrl-C)."""
+    env = get_environment()
+    prepare_dagster_home(env)
+    os.chdir(PROJECT_ROOT)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)])

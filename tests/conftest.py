@@ -1,0 +1,49 @@
+"""Shared fixtures: a lakehouse in tmp_path, the project catalogue, delivery writers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from transforms.catalogue import Dataset, load_catalogue
+from transforms.config import PROJECT_ROOT, Environment, get_environment
+
+CATALOGUE = PROJECT_ROOT / "catalogue"
+
+ELECTORAL_HEADER = "elector_number,full_name,address_line_1,address_line_2,town,postcode,registered_on"
+ELECTORAL_ROWS = [
+    "AB-1,John Albert Smith,12 High Street,,Leeds,LS1 4AB,2019-05-01",
+    "AB-2,Sarah Smith,12 High Street,,Leeds,LS1 4AB,2019-05-01",
+    "AB-3,Mohammed Khan,3 Mill Lane,Flat 2,Leeds,LS6 2QT,2021-02-11",
+]
+
+
+@pytest.fixture()
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
+    """A fresh lakehouse under tmp_path with a private copy of the catalogue."""
+    catalogue = tmp_path / "catalogue"
+    shutil.copytree(CATALOGUE, catalogue)
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lakehouse"))
+    monkeypatch.setenv("LAKEHOUSE_CATALOGUE", str(catalogue))
+    yield get_environment()
+
+
+@pytest.fixture()
+def catalogue(env: Environment) -> dict[str, Dataset]:
+    return load_catalogue(env.catalogue_dir)
+
+
+def deliver(env: Environment, dataset: str, delivery_id: str, files: dict[str, bytes]) -> Path:
+    """Drop a delivery into landing, as a partner would."""
+    folder = env.landing / dataset / delivery_id
+    folder.mkdir(parents=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return folder
+
+
+def electoral_csv(rows: list[str] | None = None, header: str = ELECTORAL_HEADER) -> bytes:
+    return ("\n".join([header, *(ELECTORAL_ROWS if rows is None else rows)]) + "\n").encode()
