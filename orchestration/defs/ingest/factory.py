@@ -57,7 +57,7 @@ def ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
         env = lakehouse.env()
         try:
-            summary = ingest_dataset(env, dataset, run_id=context.run_id)
+            summary = ingest_dataset(env, dataset, run_id=context.run.run_id)
         except AuthorisationError as exc:
             raise dg.Failure(
                 description=str(exc),
