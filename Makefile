@@ -9,7 +9,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: setup demo test ui clean lint
+.PHONY: setup manifest demo test ui clean lint lock
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-setup: $(VENV)/.installed
+# The dbt manifest dagster-dbt loads (re-parsed whenever models or the catalogue change).
+manifest: $(VENV)/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster-dbt project prepare-and-package --file orchestration/dbt_project.py
+
+setup: $(VENV)/.installed manifest
 
 demo: setup
 	$(BIN)/lakehouse demo --people $(PEOPLE) --seed $(SEED)

@@ -21,6 +21,7 @@ class Environment:
     home: Path
     catalogue_dir: Path
     dbt_target: str = "local"
+    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
 
     @property
     def landing(self) -> Path:
@@ -76,6 +77,9 @@ def get_environment() -> Environment:
         home=home,
         catalogue_dir=catalogue,
         dbt_target=os.environ.get("LAKEHOUSE_DBT_TARGET", "local"),
+        dbt_project_dir=Path(
+            os.environ.get("LAKEHOUSE_DBT_PROJECT", PROJECT_ROOT / "dbt_project")
+        ).resolve(),
     )
 
 

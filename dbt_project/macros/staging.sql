@@ -1,0 +1,72 @@
+{#- Building blocks every staging model uses, so lineage and de-duplication are the same everywhere. -#}
+
+{% macro record_id(dataset) -%}
+    {%- set columns = catalogue_entry(dataset)['record_id'] -%}
+    {%- if columns | length == 1 -%}cast({{ columns[0] }} as varchar)
+    {%- else -%}concat_ws('|', {% for c in columns %}cast({{ c }} as varchar){% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro latest_records(relation, dataset) -%}
+    {#- Feed datasets re-deliver changed records under the same id: keep the latest delivery. -#}
+    select *
+    from {{ relation }}
+    qualify row_number() over (
+        partition by {{ record_id(dataset) }}
+        order by _delivery_id desc, _row_number desc
+    ) = 1
+{%- endmacro %}
+
+{% macro lineage_columns(dataset) -%}
+    '{{ dataset }}:' || {{ record_id(dataset) }} as record_key,
+    '{{ dataset }}' as source_dataset,
+    {{ source_version(dataset) }} as source_version,
+    {{ record_id(dataset) }} as source_record_id,
+    '{{ catalogue_entry(dataset)['classification'] }}' as classification,
+    _delivery_id as source_delivery_id,
+    _row_number as source_row_number
+{%- endmacro %}
+
+{% macro phone_list(columns, dataset) -%}
+    {#- E.164 phones from several raw columns, invalid ones dropped. -#}
+    list_filter([{% for c in columns %}to_e164({{ c }}, {{ country(dataset) }}){% if not loop.last %}, {% endif %}{% endfor %}], x -> x is not null)
+{%- endmacro %}
+
+{% macro address_struct(line, town, postcode, dataset) -%}
+    {#- One address in the shared shape. -#}
+    {
+        'address_line': {{ line }},
+        'town': fold_text({{ town }}),
+        'postcode': normalise_postcode({{ postcode }}, {{ country(dataset) }}),
+        'country': {{ country(dataset) }}
+    }
+{%- endmacro %}
+
+{% macro address_list(addresses) -%}
+    {#- A list of address structs, dropping those with neither a line nor a postcode. -#}
+    list_filter([{{ addresses | join(', ') }}], a -> a.address_line is not null or a.postcode is not null)
+{%- endmacro %}
+
+{% macro gender(column) -%}
+    case upper(left(trim({{ column }}), 1)) when 'M' then 'M' when 'F' then 'F' end
+{%- endmacro %}
+
+{% macro nationality(column) -%}
+    case when regexp_matches(upper(trim({{ column }})), '^[A-Z]{3}$') then upper(trim({{ column }})) end
+{%- endmacro %}
+
+{% macro document_number(column) -%}
+    nullif(regexp_replace(upper(coalesce({{ column }}, '')), '[^A-Z0-9]', '', 'g'), '')
+{%- endmacro %}
+
+{% macro name_columns(parsed) -%}
+    {{ parsed }}.given_name as given_name,
+    {{ parsed }}.middle_names as middle_names,
+    {{ parsed }}.family_name as family_name,
+    {{ parsed }}.full_name as full_name
+{%- endmacro %}
+
+{% macro birth_columns(parsed) -%}
+    {{ parsed }}.date_of_birth as date_of_birth,
+    {{ parsed }}.birth_year as birth_year
+{%- endmacro %}

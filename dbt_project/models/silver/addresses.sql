@@ -1,0 +1,24 @@
+with persons as (
+    select * from {{ ref('int_person_records__normalised') }}
+),
+
+unnested as (
+    select
+        record_key,
+        classification,
+        unnest(addresses) as address
+    from persons
+),
+
+final as (
+    select distinct
+        record_key,
+        address.address_line as address_line,
+        address.town as town,
+        address.postcode as postcode,
+        address.country as country,
+        classification
+    from unnested
+)
+
+select * from final

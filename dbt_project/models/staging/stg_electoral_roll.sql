@@ -1,0 +1,25 @@
+with source as (
+    select * from {{ source('bronze', 'electoral_roll') }}
+),
+
+latest as (
+    {{ latest_records('source', 'electoral_roll') }}
+),
+
+parsed as (
+    select
+        *,
+        parse_person_name(full_name, {{ fmt('electoral_roll', 'full_name') }}) as parsed_name
+    from latest
+),
+
+final as (
+    select
+        {{ lineage_columns('electoral_roll') }},
+        'person' as record_type,
+        {{ name_columns('parsed_name') }},
+        {{ address_list([address_struct('join_address(address_line_1, address_line_2)', 'town', 'postcode', 'electoral_roll')]) }} as addresses
+    from parsed
+)
+
+select * from final

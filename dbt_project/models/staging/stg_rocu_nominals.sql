@@ -1,0 +1,36 @@
+with source as (
+    select * from {{ source('bronze', 'rocu_nominals') }}
+),
+
+latest as (
+    {{ latest_records('source', 'rocu_nominals') }}
+),
+
+parsed as (
+    select
+        *,
+        parse_person_name(nominal_name, {{ fmt('rocu_nominals', 'nominal_name') }}) as parsed_name,
+        parse_date_of_birth(date_of_birth, {{ fmt('rocu_nominals', 'date_of_birth') }}) as parsed_birth
+    from latest
+),
+
+final as (
+    select
+        {{ lineage_columns('rocu_nominals') }},
+        'person' as record_type,
+        {{ name_columns('parsed_name') }},
+        {{ birth_columns('parsed_birth') }},
+        {{ gender('gender') }} as gender,
+        list_filter(list_transform(aliases, a -> fold_text(a)), a -> a is not null) as aliases,
+        list_filter(
+            list_transform(
+                addresses,
+                a -> struct_insert(split_address(a, {{ country('rocu_nominals') }}), country := {{ country('rocu_nominals') }})
+            ),
+            a -> a.address_line is not null or a.postcode is not null
+        ) as addresses,
+        list_filter(list_transform(phones, p -> to_e164(p, {{ country('rocu_nominals') }})), p -> p is not null) as phones
+    from parsed
+)
+
+select * from final

@@ -1,0 +1,37 @@
+with source as (
+    select * from {{ source('bronze', 'travel_manifests') }}
+),
+
+latest as (
+    {{ latest_records('source', 'travel_manifests') }}
+),
+
+parsed as (
+    select
+        *,
+        parse_person_name(mrz_name, {{ fmt('travel_manifests', 'mrz_name') }}) as parsed_name,
+        parse_date_of_birth(date_of_birth, {{ fmt('travel_manifests', 'date_of_birth') }}) as parsed_birth
+    from latest
+),
+
+final as (
+    select
+        {{ lineage_columns('travel_manifests') }},
+        'person' as record_type,
+        {{ name_columns('parsed_name') }},
+        {{ birth_columns('parsed_birth') }},
+        {{ gender('sex') }} as gender,
+        {{ nationality('nationality') }} as nationality,
+        {{ phone_list(['contact_phone'], 'travel_manifests') }} as phones,
+        list_filter(
+            [{
+                'document_type': 'passport',
+                'document_number': {{ document_number('passport_number') }},
+                'issuing_country': {{ nationality('nationality') }}
+            }],
+            d -> d.document_number is not null
+        ) as documents
+    from parsed
+)
+
+select * from final

@@ -1,0 +1,27 @@
+with source as (
+    select * from {{ source('bronze', 'vehicle_keepers') }}
+),
+
+latest as (
+    {{ latest_records('source', 'vehicle_keepers') }}
+),
+
+parsed as (
+    select
+        *,
+        parse_person_name(keeper_name, {{ fmt('vehicle_keepers', 'keeper_name') }}) as parsed_name,
+        parse_date_of_birth(date_of_birth, {{ fmt('vehicle_keepers', 'date_of_birth') }}) as parsed_birth
+    from latest
+),
+
+final as (
+    select
+        {{ lineage_columns('vehicle_keepers') }},
+        'person' as record_type,
+        {{ name_columns('parsed_name') }},
+        {{ birth_columns('parsed_birth') }},
+        {{ address_list([address_struct('join_address(address, null)', 'town', 'postcode', 'vehicle_keepers')]) }} as addresses
+    from parsed
+)
+
+select * from final

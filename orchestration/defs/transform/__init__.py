@@ -1,0 +1,1 @@
+"""Transform domain: dbt normalises bronze into silver; silver is published as Delta tables."""

@@ -1,0 +1,50 @@
+"""dbt-duckdb plugin `lakehouse`: bronze Delta sources at a pinned version, and our UDFs.
+
+dbt-duckdb's own `delta` plugin ignores `as_of_version: 0` and DuckDB's delta extension cannot be
+installed offline, so this plugin opens the table with delta-rs at exactly the pinned version.
+A dataset not ingested yet (say, awaiting authorisation) reads as an empty table of its
+catalogue schema, so the rest of silver still builds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt.adapters.duckdb.utils import SourceConfig
+from deltalake import DeltaTable
+from duckdb import DuckDBPyConnection
+
+from transforms.catalogue import load_catalogue
+from transforms.config import get_environment, split_table_name
+from transforms.ingest.pipeline import LINEAGE_FIELDS
+from transforms.ingest.validate import arrow_schema
+from transforms.normalise.duckdb_udfs import register_udfs
+
+
+class Plugin(BasePlugin):
+    """Registers normalisation UDFs on every connection and loads bronze Delta sources."""
+
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        self.env = get_environment()
+
+    def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        register_udfs(conn)
+
+    def load(self, source_config: SourceConfig) -> Any:
+        table = source_config["table"]
+        path = str(self.env.table_path(table))
+        pinned = str(source_config.get("as_of_version", "") or "").strip()
+        if not DeltaTable.is_deltatable(path):
+            return self._empty(table)
+        delta = DeltaTable(path, version=int(pinned) if pinned.isdigit() else None)
+        return delta.to_pyarrow_dataset()
+
+    def _empty(self, table: str) -> pa.Table:
+        _, name = split_table_name(table)
+        dataset = load_catalogue(self.env.catalogue_dir)[name]
+        return pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS]).empty_table()
+
+    def default_materialization(self) -> str:
+        return "view"
