@@ -103,7 +103,8 @@ def test_normalise_postcode(text: str | None, country: str, expected: str | None
 
 def test_address_line_puts_house_number_first() -> None:
     assert address_line("Flat 2", "3 Mill Lane") == "3 MILL LANE FLAT 2"
-    assert address_line("12 High St.", None) == "12 HIGH ST"
+    assert address_line("12 High St.", None) == "12 HIGH STREET"
+    assert address_line("Flat 29, 184 Albert Cl", None) == "184 ALBERT CLOSE FLAT 29"
 
 
 def test_split_address() -> None:

@@ -16,7 +16,7 @@ from dbt.adapters.duckdb.utils import SourceConfig
 from deltalake import DeltaTable
 from duckdb import DuckDBPyConnection
 
-from transforms.catalogue import load_catalogue
+from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import get_environment, split_table_name
 from transforms.ingest.pipeline import LINEAGE_FIELDS
 from transforms.ingest.validate import arrow_schema
@@ -31,6 +31,7 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         register_udfs(conn)
+        declare_bronze_views(conn, load_catalogue(self.env.catalogue_dir))
 
     def load(self, source_config: SourceConfig) -> Any:
         table = source_config["table"]
@@ -42,9 +43,34 @@ class Plugin(BasePlugin):
         return delta.to_pyarrow_dataset()
 
     def _empty(self, table: str) -> pa.Table:
+        """A dataset not ingested yet reads as empty, so the rest of silver still builds."""
         _, name = split_table_name(table)
         dataset = load_catalogue(self.env.catalogue_dir)[name]
         return pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS]).empty_table()
 
     def default_materialization(self) -> str:
         return "view"
+
+
+def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]) -> None:
+    """Give every bronze source a schema-only placeholder view in the warehouse.
+
+    dbt unit tests look up a source's columns before any model has loaded it; the placeholder
+    answers with the catalogue schema. Loading the source replaces it with the Delta view.
+    """
+    conn.execute("create schema if not exists bronze")
+    existing = {
+        row[0]
+        for row in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'bronze'"
+        ).fetchall()
+    }
+    for dataset in catalogue.values():
+        if dataset.name in existing:
+            continue
+        schema = pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS])
+        conn.register("_bronze_placeholder", schema.empty_table())
+        described = conn.execute("describe select * from _bronze_placeholder").fetchall()
+        conn.unregister("_bronze_placeholder")
+        columns = ", ".join(f'cast(null as {sql_type}) as "{name}"' for name, sql_type, *_ in described)
+        conn.execute(f'create view bronze."{dataset.name}" as select {columns} where false')

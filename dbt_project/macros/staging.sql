@@ -29,7 +29,7 @@
 
 {% macro phone_list(columns, dataset) -%}
     {#- E.164 phones from several raw columns, invalid ones dropped. -#}
-    list_filter([{% for c in columns %}to_e164({{ c }}, {{ country(dataset) }}){% if not loop.last %}, {% endif %}{% endfor %}], x -> x is not null)
+    list_filter([{% for c in columns %}to_e164({{ c }}, {{ country(dataset) }}){% if not loop.last %}, {% endif %}{% endfor %}], lambda x: x is not null)
 {%- endmacro %}
 
 {% macro address_struct(line, town, postcode, dataset) -%}
@@ -44,7 +44,7 @@
 
 {% macro address_list(addresses) -%}
     {#- A list of address structs, dropping those with neither a line nor a postcode. -#}
-    list_filter([{{ addresses | join(', ') }}], a -> a.address_line is not null or a.postcode is not null)
+    list_filter([{{ addresses | join(', ') }}], lambda a: a.address_line is not null or a.postcode is not null)
 {%- endmacro %}
 
 {% macro gender(column) -%}

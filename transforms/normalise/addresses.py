@@ -21,6 +21,14 @@ _UK_POSTCODE_AT_END = re.compile(
     r"[\s,]*([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})\s*$"
 )
 _PUNCTUATION = re.compile(r"[^A-Z0-9 \-/']")
+_SUB_UNIT_FIRST = re.compile(r"^((?:FLAT|APARTMENT|APT|UNIT|ROOM)\s+\S+)\s+(\d.*)$")
+# Royal Mail's standard thoroughfare abbreviations, written out so every dataset agrees.
+STREET_TYPES = {
+    "ST": "STREET", "RD": "ROAD", "AVE": "AVENUE", "AV": "AVENUE", "LN": "LANE", "CL": "CLOSE",
+    "CRES": "CRESCENT", "DR": "DRIVE", "GDNS": "GARDENS", "GRN": "GREEN", "GR": "GROVE",
+    "GRV": "GROVE", "PL": "PLACE", "SQ": "SQUARE", "TER": "TERRACE", "TERR": "TERRACE",
+    "CT": "COURT", "WY": "WAY", "PDE": "PARADE", "HL": "HILL", "PK": "PARK",
+}
 
 
 @lru_cache(maxsize=500_000)
@@ -45,10 +53,12 @@ def address_line(*parts: str | None) -> str | None:
         folded = fold(part)
         if folded:
             cleaned.append(re.sub(r"\s+", " ", _PUNCTUATION.sub(" ", folded)).strip())
-    cleaned = [c for c in cleaned if c]
-    if len(cleaned) > 1 and cleaned[0].startswith("FLAT") and cleaned[1][:1].isdigit():
-        cleaned = [cleaned[1], *cleaned[0:1], *cleaned[2:]]  # house number first
-    return " ".join(cleaned) or None
+    line = " ".join(c for c in cleaned if c)
+    sub_unit = _SUB_UNIT_FIRST.match(line)
+    if sub_unit:  # house number first: "FLAT 2 3 MILL LANE" -> "3 MILL LANE FLAT 2"
+        line = f"{sub_unit.group(2)} {sub_unit.group(1)}"
+    words = line.split(" ")
+    return " ".join(STREET_TYPES.get(w, w) if i > 0 else w for i, w in enumerate(words)) or None
 
 
 class SplitAddress(NamedTuple):

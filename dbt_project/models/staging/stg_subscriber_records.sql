@@ -22,8 +22,8 @@ final as (
         {{ birth_columns('parsed_birth') }},
         {{ address_list([address_struct('join_address(address_line, null)', 'town', 'postcode', 'subscriber_records')]) }} as addresses,
         {{ phone_list(['msisdn'], 'subscriber_records') }} as phones,
-        list_filter([lower(trim(email))], e -> e like '%_@_%') as emails,
-        list_filter([regexp_replace(coalesce(imei, ''), '[^0-9]', '', 'g')], i -> length(i) between 14 and 16) as imeis
+        list_filter([lower(trim(email))], lambda e: e like '%_@_%') as emails,
+        list_filter([regexp_replace(coalesce(imei, ''), '[^0-9]', '', 'g')], lambda i: length(i) between 14 and 16) as imeis
     from parsed
 )
 

@@ -29,7 +29,7 @@ final as (
                 'document_number': {{ document_number('passport_number') }},
                 'issuing_country': {{ nationality('nationality') }}
             }],
-            d -> d.document_number is not null
+            lambda d: d.document_number is not null
         ) as documents
     from parsed
 )
