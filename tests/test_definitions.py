@@ -14,7 +14,15 @@ from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment
 from transforms.delta_io import read_table
 
-EXPECTED_KEYS = {f"bronze/{name}" for name in EXPECTED}
+SILVER = {"person_records", "addresses", "comms_identifiers", "document_identifiers", "comms_events"}
+EXPECTED_KEYS = (
+    {f"bronze/{name}" for name in EXPECTED}
+    | {f"dbt/staging/stg_{name}" for name in EXPECTED}
+    | {"dbt/intermediate/int_records__unioned", "dbt/intermediate/int_person_records__normalised"}
+    | {f"dbt/silver/{table}" for table in SILVER}
+    | {f"silver/{table}" for table in SILVER}
+    | {"ops/normalisation_report"}
+)
 
 
 def test_definitions_load_with_the_expected_asset_keys() -> None:

@@ -17,13 +17,19 @@ def region_of(country_alpha3: str) -> str | None:
 
 @lru_cache(maxsize=500_000)
 def to_e164(text: str | None, country_alpha3: str = "GBR") -> str | None:
-    """A valid number in E.164 (`+447911123456`), or None when it is not a valid number."""
+    """A possible number in E.164 (`+447911123456`), or None when it cannot be a number.
+
+    "Possible" (right length for the country) rather than "valid" (in an allocated range):
+    bulk data holds numbers from ranges newer than the library's metadata, and dropping one
+    would silently lose a link.
+    """
     if text is None or not text.strip():
         return None
     try:
         number = phonenumbers.parse(text, region_of(country_alpha3))
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

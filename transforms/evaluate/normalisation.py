@@ -1,0 +1,110 @@
+"""How often normalisation recovers the clean value the generator started from.
+
+Only format variation is measured: a record whose field was hit by content noise (a typo, a
+nickname, a stale address ...) is not eligible for that field. A field a dataset does not deliver
+at all (no date of birth on the electoral roll) is not reported for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from transforms.normalise.text import fold
+
+# Content noise that changes a field's value, not its format (see transforms/generate/noise.py).
+CONTENT_NOISE: dict[str, set[str]] = {
+    "given_name": {"typo_given_name", "nickname", "swapped_names"},
+    "family_name": {"typo_family_name", "swapped_names", "maiden_name"},
+    "date_of_birth": {"dob_day_month_swapped", "dob_missing"},
+    "birth_year": {"dob_missing"},
+    "postcode": {"stale_address", "office_service_address", "current_address_missing"},
+    "phone": {"phone_missing"},
+}
+GOAL = 0.99
+
+
+def truth_for_silver(truth_dir: Path, persons: pl.DataFrame) -> pl.DataFrame:
+    """Truth rows of exactly the deliveries silver holds, joined to silver person records."""
+    truth = pl.read_parquet(truth_dir / "record_truth.parquet")
+    return persons.join(
+        truth.rename({c: f"clean_{c}" for c in truth.columns if c not in ("record_key", "delivery_id")}),
+        left_on=["record_key", "source_delivery_id"],
+        right_on=["record_key", "delivery_id"],
+        how="inner",
+    )
+
+
+def _letters(expr: pl.Expr) -> pl.Expr:
+    """Compare names on letters only: an MRZ cannot carry a hyphen or an apostrophe."""
+    return expr.str.replace_all(r"[^A-Z]", "")
+
+
+def _name_match(field: str) -> pl.Expr:
+    """Equal, or the delivered format only carries an initial and the initial is right."""
+    value, clean = _letters(pl.col(field)), _letters(pl.col(f"clean_{field}"))
+    return (value == clean) | ((value.str.len_chars() == 1) & (value == clean.str.slice(0, 1)))
+
+
+def normalisation_report(
+    truth_dir: Path,
+    persons: pl.DataFrame,
+    addresses: pl.DataFrame,
+    identifiers: pl.DataFrame,
+) -> pl.DataFrame:
+    """Per dataset and field: eligible records, correctly normalised records, share."""
+    joined = truth_for_silver(truth_dir, persons).with_columns(
+        pl.col(f"clean_{f}").map_elements(fold, return_dtype=pl.String)
+        for f in ("given_name", "middle_names", "family_name")
+    )
+    postcodes = addresses.group_by("record_key").agg(pl.col("postcode").drop_nulls().alias("postcodes"))
+    phones = (
+        identifiers.filter(pl.col("identifier_type") == "phone")
+        .group_by("record_key")
+        .agg(pl.col("identifier").alias("phones"))
+    )
+    joined = (
+        joined.join(postcodes, on="record_key", how="left")
+        .join(phones, on="record_key", how="left")
+        .with_columns(
+            pl.col("clean_date_of_birth").dt.year().cast(pl.Int64).alias("clean_birth_year"),
+            pl.col("birth_year").cast(pl.Int64),
+        )
+    )
+    checks = {
+        "given_name": _name_match("given_name"),
+        "family_name": _name_match("family_name"),
+        "date_of_birth": pl.col("date_of_birth") == pl.col("clean_date_of_birth"),
+        "birth_year": pl.col("birth_year") == pl.col("clean_birth_year"),
+        "postcode": pl.col("postcodes").list.contains(pl.col("clean_postcode")).fill_null(False),
+        "phone": pl.col("phones").list.contains(pl.col("clean_phone")).fill_null(False),
+    }
+    delivered = {
+        "given_name": pl.col("given_name"), "family_name": pl.col("family_name"),
+        "date_of_birth": pl.col("date_of_birth"), "birth_year": pl.col("birth_year"),
+        "postcode": pl.col("postcodes").list.len().replace(0, None),
+        "phone": pl.col("phones").list.len().replace(0, None),
+    }
+    frames = []
+    for field, matched in checks.items():
+        noise = pl.col("clean_noise").list.eval(pl.element().is_in(sorted(CONTENT_NOISE[field]))).list.any()
+        eligible = joined.filter(pl.col(f"clean_{field}").is_not_null() & ~noise.fill_null(False))
+        frames.append(
+            eligible.group_by("source_dataset").agg(
+                pl.lit(field).alias("field"),
+                pl.len().alias("eligible"),
+                matched.sum().cast(pl.Int64).alias("matched"),
+                delivered[field].is_not_null().any().alias("delivered"),
+            )
+        )
+    report = (
+        pl.concat(frames)
+        .filter(pl.col("delivered"))
+        .drop("delivered")
+        .rename({"source_dataset": "dataset"})
+        .with_columns((pl.col("matched") / pl.col("eligible")).round(4).alias("share"))
+        .with_columns((pl.col("share") >= GOAL).alias("meets_goal"))
+        .sort("dataset", "field")
+    )
+    return report
