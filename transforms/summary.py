@@ -32,3 +32,14 @@ def bronze_summary(env: Environment, catalogue: dict[str, Dataset]) -> pl.DataFr
             }
         )
     return pl.DataFrame(rows, schema_overrides={"delta_version": pl.Int64})
+
+
+def layer_summary(env: Environment, layer: str) -> pl.DataFrame:
+    """Every Delta table of a layer: rows and current version."""
+    root = env.delta / layer
+    rows = []
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if DeltaTable.is_deltatable(str(path)):
+            table = DeltaTable(str(path))
+            rows.append({"table": f"{layer}.{path.name}", "rows": table.count(), "delta_version": table.version()})
+    return pl.DataFrame(rows, schema={"table": pl.String, "rows": pl.Int64, "delta_version": pl.Int64})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -13,7 +14,13 @@ import typer
 
 from orchestration.cli.output import console, fail, print_frame
 from transforms.catalogue import CatalogueError, load_catalogue
-from transforms.config import PROJECT_ROOT, disable_telemetry, get_environment, prepare_dagster_home
+from transforms.config import (
+    PROJECT_ROOT,
+    Environment,
+    disable_telemetry,
+    get_environment,
+    prepare_dagster_home,
+)
 from transforms.delta_io import TableNotFound, history
 
 disable_telemetry()
@@ -113,15 +120,34 @@ def demo(people: People = 10_000, seed: Seed = 42) -> None:
         _run(None)
     except typer.Exit as exc:
         failure = exc
-    from transforms.summary import bronze_summary
+    from transforms.summary import bronze_summary, layer_summary
 
     print_frame(bronze_summary(env, load_catalogue(env.catalogue_dir)), title="bronze")
+    print_frame(layer_summary(env, "silver"), title="silver")
+    _print_accuracy(env)
     console.print(
         "Open the Dagster UI with [bold]make ui[/bold] (http://127.0.0.1:3000); "
         "list versions with [bold].venv/bin/lakehouse history bronze.electoral_roll[/bold]."
     )
     if failure is not None:
         raise failure
+
+
+def _print_accuracy(env: Environment) -> None:
+    from transforms.evaluate.reports import current_normalisation_report, has_truth
+
+    if not has_truth(env):
+        return
+    try:
+        report = current_normalisation_report(env)
+    except TableNotFound:
+        return
+    worst = report.sort("share").head(3).select("dataset", "field", "share")
+    console.print(
+        f"normalisation vs truth: {report['matched'].sum():,}/{report['eligible'].sum():,} field values "
+        f"recovered; lowest shares: "
+        + ", ".join(f"{d}.{f} {s:.2%}" for d, f, s in worst.iter_rows())
+    )
 
 
 @app.command()
@@ -134,3 +160,23 @@ def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> 
         signal.signal(sig, signal.SIG_DFL)
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)])
+
+
+@app.command()
+def evaluate() -> None:
+    """Accuracy against the synthetic ground truth, as JSON (normalisation per dataset and field)."""
+    from transforms.evaluate.reports import current_normalisation_report
+
+    env = get_environment()
+    try:
+        report = current_normalisation_report(env)
+    except TableNotFound as exc:
+        fail(str(exc))
+    result = {
+        "normalisation": {
+            "goal": 0.99,
+            "meets_goal": bool(report["meets_goal"].all()),
+            "fields": report.to_dicts(),
+        }
+    }
+    print(json.dumps(result, indent=2, default=str))

@@ -1,0 +1,1 @@
+"""Evaluation domain: accuracy against the synthetic ground truth, every run."""

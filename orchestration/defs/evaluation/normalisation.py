@@ -1,0 +1,49 @@
+"""`ops.normalisation_report`: share of records normalised to their clean value, per field."""
+
+import dagster as dg
+
+from orchestration.metadata import markdown_table
+from orchestration.resources import LakehouseResource
+from transforms.evaluate.normalisation import GOAL
+from transforms.evaluate.reports import current_normalisation_report, has_truth, store_report
+
+KEY = dg.AssetKey(["ops", "normalisation_report"])
+
+
+@dg.asset(
+    key=KEY,
+    deps=[dg.AssetKey(["silver", t]) for t in ("person_records", "addresses", "comms_identifiers")],
+    group_name="evaluation",
+    description="Per dataset and field, the share of records whose normalised value equals the "
+    "generator's clean value (format variation only; content noise excluded).",
+    kinds={"delta", "polars"},
+    check_specs=[dg.AssetCheckSpec("normalisation_goal", asset=KEY,
+                                   description=f"Every field of every dataset at or above {GOAL:.0%}.")],
+)
+def normalisation_report(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    env = lakehouse.env()
+    if not has_truth(env):
+        return dg.MaterializeResult(
+            metadata={"status": "no ground truth (not a synthetic catalogue)"},
+            check_results=[dg.AssetCheckResult(check_name="normalisation_goal", passed=True,
+                                               metadata={"status": "skipped: no ground truth"})],
+        )
+    report = current_normalisation_report(env)
+    store_report(env, "normalisation_report", report, context.run.run_id)
+    below = report.filter(~report["meets_goal"])
+    return dg.MaterializeResult(
+        metadata={
+            "report": dg.MetadataValue.md(markdown_table(report)),
+            "lowest_share": float(report["share"].min() or 0.0),
+            "fields_below_goal": below.height,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="normalisation_goal",
+                passed=below.height == 0,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"below_goal": dg.MetadataValue.md(markdown_table(below)) if below.height else "none"},
+            )
+        ],
+    )
+

@@ -1,0 +1,39 @@
+"""Compute the accuracy reports from published Delta tables and keep them as ops tables."""
+
+from __future__ import annotations
+
+import polars as pl
+from deltalake import CommitProperties, write_deltalake
+
+from transforms.config import Environment
+from transforms.delta_io import TableNotFound, read_table
+from transforms.evaluate.normalisation import normalisation_report
+
+
+def has_truth(env: Environment) -> bool:
+    """Ground truth exists only for synthetic catalogues."""
+    return (env.truth / "record_truth.parquet").exists()
+
+
+def current_normalisation_report(env: Environment) -> pl.DataFrame:
+    """The normalisation report of the silver tables as published now."""
+    if not has_truth(env):
+        raise TableNotFound(f"no ground truth under {env.truth}: accuracy needs a synthetic catalogue")
+    return normalisation_report(
+        env.truth,
+        read_table(env, "silver.person_records"),
+        read_table(env, "silver.addresses"),
+        read_table(env, "silver.comms_identifiers"),
+    )
+
+
+def store_report(env: Environment, table: str, report: pl.DataFrame, run_id: str) -> int:
+    """Replace `ops.<table>` with this run's report (older runs stay readable by version)."""
+    path = env.table_path(f"ops.{table}")
+    path.mkdir(parents=True, exist_ok=True)
+    stamped = report.with_columns(pl.lit(run_id).alias("run_id"))
+    write_deltalake(
+        str(path), stamped.to_arrow(), mode="overwrite", schema_mode="overwrite",
+        commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
+    )
+    return read_table(env, f"ops.{table}").height
