@@ -48,7 +48,7 @@ def ensure_manifest(project: DbtProject, env: Environment) -> None:
          "--profiles-dir", str(env.dbt_project_dir), "--target", env.dbt_target],
         check=True,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-             "LAKEHOUSE_HOME": str(env.home)},
+             "LAKEHOUSE_HOME": str(env.home), "LAKEHOUSE_CATALOGUE": str(env.catalogue_dir)},
     )
 
 

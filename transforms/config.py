@@ -83,6 +83,14 @@ def get_environment() -> Environment:
     )
 
 
+def export_environment(env: Environment) -> None:
+    """Make child processes (dbt and its plugin) resolve the same environment as this one."""
+    os.environ["LAKEHOUSE_HOME"] = str(env.home)
+    os.environ["LAKEHOUSE_CATALOGUE"] = str(env.catalogue_dir)
+    os.environ["LAKEHOUSE_DBT_PROJECT"] = str(env.dbt_project_dir)
+    os.environ["LAKEHOUSE_DBT_TARGET"] = env.dbt_target
+
+
 def disable_telemetry() -> None:
     """Turn off dbt, Great Expectations and Dagster telemetry before any of them is imported."""
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.dbt_project import dbt_executable
 from orchestration.resources import LakehouseResource
 from transforms.catalogue import Dataset
+from transforms.config import export_environment
 from transforms.delta_io import current_version
 from transforms.publish import SILVER_TABLES, publish_tables
 
@@ -43,6 +44,7 @@ def build_dbt_assets(project: DbtProject, catalogue: dict[str, Dataset]) -> dg.A
         name="dbt_silver",
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource) -> Iterator[Any]:
+        export_environment(lakehouse.env())
         versions = bronze_versions(lakehouse, catalogue)
         context.log.info(f"dbt reads bronze at versions {versions}")
         args = ["build", "--vars", json.dumps({"bronze_versions": versions})]
