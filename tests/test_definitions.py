@@ -19,7 +19,7 @@ EXPECTED_KEYS = (
     {f"bronze/{name}" for name in EXPECTED}
     | {f"dbt/staging/stg_{name}" for name in EXPECTED}
     | {"dbt/intermediate/int_records__unioned", "dbt/intermediate/int_person_records__normalised"}
-    | {f"dbt/silver/{table}" for table in SILVER}
+    | {f"dbt/silver/{table}" for table in SILVER | {"normalisation_invalid_counts"}}
     | {f"silver/{table}" for table in SILVER}
     | {"ops/normalisation_report"}
 )

@@ -13,7 +13,7 @@ from tests.conftest import CATALOGUE
 from tests.pipeline import run_everything
 from transforms.config import PROJECT_ROOT, Environment, get_environment
 from transforms.delta_io import history, read_table
-from transforms.evaluate.reports import current_normalisation_report
+from transforms.evaluate.reports import current_normalisation_report, invalid_value_counts
 from transforms.generate import generate_catalogue
 
 pytestmark = pytest.mark.slow
@@ -98,6 +98,9 @@ def test_normalisation_meets_goal_on_small_catalogue(built: Environment) -> None
     assert report["share"].min() >= 0.97, report.filter(pl.col("share") < 0.97)
     stored = read_table(built, "ops.normalisation_report")
     assert stored.height == report.height
+    invalid = invalid_value_counts(built)
+    assert set(invalid.columns) >= {"source_dataset", "field", "invalid_values", "invalid_share"}
+    assert (invalid["invalid_share"] < 0.05).all()
 
 
 GUN_LICENCES_YAML = """\

@@ -70,3 +70,13 @@
     {{ parsed }}.date_of_birth as date_of_birth,
     {{ parsed }}.birth_year as birth_year
 {%- endmacro %}
+
+{% macro invalid_fields(checks) -%}
+    {#- Names of raw fields that carried a value the rules could not normalise (they became null).
+        `checks` is a list of (field name, raw expression, normalised expression). -#}
+    list_filter([
+        {%- for name, raw, normalised in checks %}
+        case when nullif(trim(cast({{ raw }} as varchar)), '') is not null and {{ normalised }} is null then '{{ name }}' end{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ], lambda f: f is not null)
+{%- endmacro %}

@@ -13,7 +13,7 @@
         ('phones', 'varchar[]'), ('emails', 'varchar[]'), ('imeis', 'varchar[]'),
         ('documents', 'struct(document_type varchar, document_number varchar, issuing_country varchar)[]'),
         ('caller', 'varchar'), ('callee', 'varchar'), ('started_at', 'timestamptz'),
-        ('duration_s', 'bigint'), ('cell_id', 'varchar'),
+        ('duration_s', 'bigint'), ('cell_id', 'varchar'), ('invalid_fields', 'varchar[]'),
     ]) }}
 {%- endmacro %}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 from deltalake import CommitProperties, write_deltalake
 
@@ -25,6 +26,18 @@ def current_normalisation_report(env: Environment) -> pl.DataFrame:
         read_table(env, "silver.addresses"),
         read_table(env, "silver.comms_identifiers"),
     )
+
+
+def invalid_value_counts(env: Environment) -> pl.DataFrame:
+    """Raw values normalisation turned into null, per dataset and field (from the warehouse)."""
+    con = duckdb.connect(str(env.warehouse), read_only=True)
+    try:
+        table = con.sql(
+            "select * from silver.normalisation_invalid_counts order by source_dataset, field"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return pl.from_arrow(table)  # type: ignore[return-value]
 
 
 def store_report(env: Environment, table: str, report: pl.DataFrame, run_id: str) -> int:

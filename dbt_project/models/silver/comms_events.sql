@@ -14,7 +14,8 @@ final as (
         callee,
         started_at,
         duration_s,
-        cell_id
+        cell_id,
+        coalesce(invalid_fields, []) as invalid_fields
     from records
     where record_type = 'event'
 )

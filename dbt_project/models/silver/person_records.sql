@@ -18,6 +18,7 @@ final as (
         gender,
         nationality,
         coalesce(aliases, []) as aliases,
+        coalesce(invalid_fields, []) as invalid_fields,
         source_delivery_id,
         source_row_number
     from persons

@@ -17,7 +17,8 @@ final as (
             try_strptime(start_time_local, {{ fmt('call_detail_records', 'start_time_local') }})
         ) as started_at,
         duration_s,
-        cell_id
+        cell_id,
+        {{ invalid_fields([('caller_msisdn', 'caller_msisdn', "to_e164(caller_msisdn, " ~ country('call_detail_records') ~ ")"), ('callee_msisdn', 'callee_msisdn', "to_e164(callee_msisdn, " ~ country('call_detail_records') ~ ")"), ('start_time_local', 'start_time_local', 'try_strptime(start_time_local, ' ~ fmt('call_detail_records', 'start_time_local') ~ ')')]) }} as invalid_fields
     from latest
 )
 

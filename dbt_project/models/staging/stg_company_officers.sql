@@ -20,7 +20,8 @@ final as (
         'person' as record_type,
         {{ name_columns('parsed_name') }},
         {{ birth_columns('parsed_birth') }},
-        {{ address_list([address_struct('join_address(service_address, null)', 'service_town', 'service_postcode', 'company_officers')]) }} as addresses
+        {{ address_list([address_struct('join_address(service_address, null)', 'service_town', 'service_postcode', 'company_officers')]) }} as addresses,
+        {{ invalid_fields([('officer_name', 'officer_name', 'parsed_name.family_name'), ('birth_month_year', 'birth_month_year', 'parsed_birth.birth_year'), ('service_postcode', 'service_postcode', "normalise_postcode(service_postcode, " ~ country('company_officers') ~ ")")]) }} as invalid_fields
     from parsed
 )
 

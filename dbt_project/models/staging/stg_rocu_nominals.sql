@@ -29,7 +29,8 @@ final as (
             ),
             lambda a: a.address_line is not null or a.postcode is not null
         ) as addresses,
-        list_filter(list_transform(phones, lambda p: to_e164(p, {{ country('rocu_nominals') }})), lambda p: p is not null) as phones
+        list_filter(list_transform(phones, lambda p: to_e164(p, {{ country('rocu_nominals') }})), lambda p: p is not null) as phones,
+        {{ invalid_fields([('nominal_name', 'nominal_name', 'parsed_name.family_name'), ('date_of_birth', 'date_of_birth', 'parsed_birth.birth_year')]) }} as invalid_fields
     from parsed
 )
 

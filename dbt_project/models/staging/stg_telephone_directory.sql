@@ -19,7 +19,8 @@ final as (
         'person' as record_type,
         {{ name_columns('parsed_name') }},
         {{ address_list([address_struct('join_address(address, null)', 'town', 'postcode', 'telephone_directory')]) }} as addresses,
-        {{ phone_list(['telephone'], 'telephone_directory') }} as phones
+        {{ phone_list(['telephone'], 'telephone_directory') }} as phones,
+        {{ invalid_fields([('listed_name', 'listed_name', 'parsed_name.family_name'), ('postcode', 'postcode', "normalise_postcode(postcode, " ~ country('telephone_directory') ~ ")"), ('telephone', 'telephone', "to_e164(telephone, " ~ country('telephone_directory') ~ ")")]) }} as invalid_fields
     from parsed
 )
 

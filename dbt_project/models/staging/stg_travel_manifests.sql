@@ -30,7 +30,8 @@ final as (
                 'issuing_country': {{ nationality('nationality') }}
             }],
             lambda d: d.document_number is not null
-        ) as documents
+        ) as documents,
+        {{ invalid_fields([('mrz_name', 'mrz_name', 'parsed_name.family_name'), ('date_of_birth', 'date_of_birth', 'parsed_birth.birth_year'), ('contact_phone', 'contact_phone', "to_e164(contact_phone, " ~ country('travel_manifests') ~ ")")]) }} as invalid_fields
     from parsed
 )
 

@@ -20,7 +20,8 @@ final as (
         'person' as record_type,
         {{ name_columns('parsed_name') }},
         {{ birth_columns('parsed_birth') }},
-        {{ address_list([address_struct('join_address(address, null)', 'town', 'postcode', 'vehicle_keepers')]) }} as addresses
+        {{ address_list([address_struct('join_address(address, null)', 'town', 'postcode', 'vehicle_keepers')]) }} as addresses,
+        {{ invalid_fields([('keeper_name', 'keeper_name', 'parsed_name.family_name'), ('date_of_birth', 'date_of_birth', 'parsed_birth.birth_year'), ('postcode', 'postcode', "normalise_postcode(postcode, " ~ country('vehicle_keepers') ~ ")")]) }} as invalid_fields
     from parsed
 )
 

@@ -5,14 +5,22 @@ import dagster as dg
 from orchestration.metadata import markdown_table
 from orchestration.resources import LakehouseResource
 from transforms.evaluate.normalisation import GOAL
-from transforms.evaluate.reports import current_normalisation_report, has_truth, store_report
+from transforms.evaluate.reports import (
+    current_normalisation_report,
+    has_truth,
+    invalid_value_counts,
+    store_report,
+)
 
 KEY = dg.AssetKey(["ops", "normalisation_report"])
 
 
 @dg.asset(
     key=KEY,
-    deps=[dg.AssetKey(["silver", t]) for t in ("person_records", "addresses", "comms_identifiers")],
+    deps=[
+        *(dg.AssetKey(["silver", t]) for t in ("person_records", "addresses", "comms_identifiers")),
+        dg.AssetKey(["dbt", "silver", "normalisation_invalid_counts"]),
+    ],
     group_name="evaluation",
     description="Per dataset and field, the share of records whose normalised value equals the "
     "generator's clean value (format variation only; content noise excluded).",
@@ -28,6 +36,7 @@ def normalisation_report(context: dg.AssetExecutionContext, lakehouse: Lakehouse
             check_results=[dg.AssetCheckResult(check_name="normalisation_goal", passed=True,
                                                metadata={"status": "skipped: no ground truth"})],
         )
+    invalid = invalid_value_counts(env)
     report = current_normalisation_report(env)
     store_report(env, "normalisation_report", report, context.run.run_id)
     below = report.filter(~report["meets_goal"])
@@ -36,6 +45,8 @@ def normalisation_report(context: dg.AssetExecutionContext, lakehouse: Lakehouse
             "report": dg.MetadataValue.md(markdown_table(report)),
             "lowest_share": float(report["share"].min() or 0.0),
             "fields_below_goal": below.height,
+            "invalid_values": dg.MetadataValue.md(markdown_table(invalid)) if invalid.height else "none",
+            "invalid_values_total": int(invalid["invalid_values"].sum()) if invalid.height else 0,
         },
         check_results=[
             dg.AssetCheckResult(
