@@ -36,19 +36,34 @@ def ensure_manifest(project: DbtProject, env: Environment) -> None:
     """Parse when the manifest is missing or older than any dbt source file or catalogue entry."""
     manifest = project.manifest_path
     inputs = [
-        *env.dbt_project_dir.glob("models/**/*"), *env.dbt_project_dir.glob("macros/**/*"),
-        *env.dbt_project_dir.glob("tests/**/*"), env.dbt_project_dir / "dbt_project.yml",
+        *env.dbt_project_dir.glob("models/**/*"),
+        *env.dbt_project_dir.glob("macros/**/*"),
+        *env.dbt_project_dir.glob("tests/**/*"),
+        env.dbt_project_dir / "dbt_project.yml",
         *env.catalogue_dir.glob("*.yml"),
     ]
     newest = max((p.stat().st_mtime for p in inputs if p.is_file()), default=0.0)
     if manifest.exists() and manifest.stat().st_mtime >= newest:
         return
     subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(env.dbt_project_dir),
-         "--profiles-dir", str(env.dbt_project_dir), "--target", env.dbt_target],
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(env.dbt_project_dir),
+            "--profiles-dir",
+            str(env.dbt_project_dir),
+            "--target",
+            env.dbt_target,
+        ],
         check=True,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-             "LAKEHOUSE_HOME": str(env.home), "LAKEHOUSE_CATALOGUE": str(env.catalogue_dir)},
+        env={
+            **os.environ,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "LAKEHOUSE_HOME": str(env.home),
+            "LAKEHOUSE_CATALOGUE": str(env.catalogue_dir),
+        },
     )
 
 

@@ -13,7 +13,9 @@ from transforms.config import PROJECT_ROOT, Environment, get_environment
 
 CATALOGUE = PROJECT_ROOT / "catalogue"
 
-ELECTORAL_HEADER = "elector_number,full_name,address_line_1,address_line_2,town,postcode,registered_on"
+ELECTORAL_HEADER = (
+    "elector_number,full_name,address_line_1,address_line_2,town,postcode,registered_on"
+)
 ELECTORAL_ROWS = [
     "AB-1,John Albert Smith,12 High Street,,Leeds,LS1 4AB,2019-05-01",
     "AB-2,Sarah Smith,12 High Street,,Leeds,LS1 4AB,2019-05-01",

@@ -23,7 +23,9 @@ def definitions_for(env: Environment) -> dg.Definitions:
         dg.Definitions(
             assets=[normalisation_report],
             resources={
-                "lakehouse": LakehouseResource(home=str(env.home), catalogue_dir=str(env.catalogue_dir))
+                "lakehouse": LakehouseResource(
+                    home=str(env.home), catalogue_dir=str(env.catalogue_dir)
+                )
             },
         ),
     )
@@ -32,6 +34,9 @@ def definitions_for(env: Environment) -> dg.Definitions:
 def run_everything(env: Environment, selection: str | None = None) -> RunReport:
     """Materialise the graph in-process on an ephemeral Dagster instance."""
     return run_assets(
-        env, selection, defs=definitions_for(env), instance=dg.DagsterInstance.ephemeral(),
+        env,
+        selection,
+        defs=definitions_for(env),
+        instance=dg.DagsterInstance.ephemeral(),
         log_level="WARNING",
     )

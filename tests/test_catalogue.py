@@ -11,8 +11,14 @@ from tests.conftest import CATALOGUE
 from transforms.catalogue import CatalogueError, load_catalogue, load_dataset
 
 EXPECTED = {
-    "electoral_roll", "telephone_directory", "travel_manifests", "company_officers",
-    "vehicle_keepers", "subscriber_records", "call_detail_records", "rocu_nominals",
+    "electoral_roll",
+    "telephone_directory",
+    "travel_manifests",
+    "company_officers",
+    "vehicle_keepers",
+    "subscriber_records",
+    "call_detail_records",
+    "rocu_nominals",
 }
 
 
@@ -55,7 +61,9 @@ def _write_variant(tmp_path: Path, change: dict[str, object], name: str = "elect
         ({"surprise": 1}, "surprise"),
     ],
 )
-def test_invalid_entry_names_file_and_key(tmp_path: Path, change: dict[str, object], key: str) -> None:
+def test_invalid_entry_names_file_and_key(
+    tmp_path: Path, change: dict[str, object], key: str
+) -> None:
     path = _write_variant(tmp_path, change)
     with pytest.raises(CatalogueError) as info:
         load_dataset(path)

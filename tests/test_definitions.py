@@ -14,7 +14,13 @@ from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment
 from transforms.delta_io import read_table
 
-SILVER = {"person_records", "addresses", "comms_identifiers", "document_identifiers", "comms_events"}
+SILVER = {
+    "person_records",
+    "addresses",
+    "comms_identifiers",
+    "document_identifiers",
+    "comms_events",
+}
 EXPECTED_KEYS = (
     {f"bronze/{name}" for name in EXPECTED}
     | {f"dbt/staging/stg_{name}" for name in EXPECTED}
@@ -47,7 +53,9 @@ def _materialize(env: Environment, catalogue: dict[str, Dataset]) -> dg.ExecuteI
     defs = build_ingest_defs(catalogue)
     return dg.materialize(
         list(defs.assets or []),
-        resources={"lakehouse": LakehouseResource(home=str(env.home), catalogue_dir=str(env.catalogue_dir))},
+        resources={
+            "lakehouse": LakehouseResource(home=str(env.home), catalogue_dir=str(env.catalogue_dir))
+        },
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
@@ -69,7 +77,9 @@ def test_materialise_ingests_and_reports(env: Environment, catalogue: dict[str, 
     assert read_table(env, "bronze.electoral_roll").height == 3
 
 
-def test_expired_authorisation_fails_only_that_asset(env: Environment, catalogue: dict[str, Dataset]) -> None:
+def test_expired_authorisation_fails_only_that_asset(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
     auth = catalogue["telephone_directory"].authorisation
     assert auth is not None
     expired = catalogue["telephone_directory"].model_copy(
@@ -77,16 +87,22 @@ def test_expired_authorisation_fails_only_that_asset(env: Environment, catalogue
     )
     deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": electoral_csv()})
     deliver(env, "telephone_directory", "2026-10-05", {"t.csv": b"x"})
-    result = _materialize(env, {"electoral_roll": catalogue["electoral_roll"], "telephone_directory": expired})
+    result = _materialize(
+        env, {"electoral_roll": catalogue["electoral_roll"], "telephone_directory": expired}
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = failure.step_failure_data.error.message  # type: ignore[union-attr]
-    assert "telephone_directory" in message and auth.reference in message and "2025-12-31" in message
+    assert (
+        "telephone_directory" in message and auth.reference in message and "2025-12-31" in message
+    )
     assert read_table(env, "bronze.electoral_roll").height == 3
     assert (env.landing / "telephone_directory" / "2026-10-05").exists()  # not read, not moved
 
 
-def test_landing_sensor_requests_pending_datasets(env: Environment, catalogue: dict[str, Dataset]) -> None:
+def test_landing_sensor_requests_pending_datasets(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
     deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": electoral_csv()})
     sensor = build_ingest_defs(catalogue).sensors[0]  # type: ignore[index]
     resource = LakehouseResource(home=str(env.home), catalogue_dir=str(env.catalogue_dir))

@@ -14,11 +14,10 @@ import pytest
 from tests.conftest import ELECTORAL_HEADER, deliver, electoral_csv
 from transforms.catalogue import Dataset
 from transforms.config import Environment
-from transforms.delta_io import current_version, history, read_table
+from transforms.delta_io import current_version, history, read_table, write_commit
 from transforms.ingest import AuthorisationError, ingest_dataset, ledger
-from transforms.ingest.pipeline import bronze_path, ledger_path, load_delivery
 from transforms.ingest.delivery import open_delivery
-from transforms.delta_io import write_commit
+from transforms.ingest.pipeline import bronze_path, ledger_path, load_delivery
 
 TODAY = date(2026, 11, 25)
 
@@ -27,7 +26,9 @@ def _ingest(env: Environment, dataset: Dataset):  # noqa: ANN202 - IngestSummary
     return ingest_dataset(env, dataset, today=TODAY)
 
 
-def test_csv_delivery_becomes_one_version_with_lineage(env: Environment, catalogue: dict[str, Dataset]) -> None:
+def test_csv_delivery_becomes_one_version_with_lineage(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
     deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": electoral_csv()})
     summary = _ingest(env, catalogue["electoral_roll"])
     assert [o.status for o in summary.outcomes] == ["ingested"]
@@ -43,7 +44,9 @@ def test_csv_delivery_becomes_one_version_with_lineage(env: Environment, catalog
     assert any(k.startswith("sha256:") for k in entry["metadata"])
 
 
-def test_rerun_is_a_no_op_and_redelivery_is_duplicate(env: Environment, catalogue: dict[str, Dataset]) -> None:
+def test_rerun_is_a_no_op_and_redelivery_is_duplicate(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
     dataset = catalogue["electoral_roll"]
     deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": electoral_csv()})
     _ingest(env, dataset)
@@ -56,7 +59,9 @@ def test_rerun_is_a_no_op_and_redelivery_is_duplicate(env: Environment, catalogu
     assert statuses == ["ingested", "duplicate"]
 
 
-def test_time_travel_returns_older_cut_delivery(env: Environment, catalogue: dict[str, Dataset]) -> None:
+def test_time_travel_returns_older_cut_delivery(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
     dataset = catalogue["electoral_roll"]
     deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": electoral_csv()})
     deliver(env, "electoral_roll", "2026-10-12", {"roll.csv": electoral_csv(ELECTORAL_ROWS_V2)})
@@ -83,10 +88,18 @@ def test_feed_deliveries_append(env: Environment, catalogue: dict[str, Dataset])
 
 def _manifest_record(manifest_id: str) -> dict[str, object]:
     return {
-        "manifest_id": manifest_id, "carrier": "BA", "flight_number": "BA123",
-        "departure_date": "2026-10-01", "origin": "LHR", "destination": "JFK",
-        "mrz_name": "SMITH<<JOHN<ALBERT", "date_of_birth": "850312", "sex": "M",
-        "passport_number": "123456789", "nationality": "GBR", "contact_phone": None,
+        "manifest_id": manifest_id,
+        "carrier": "BA",
+        "flight_number": "BA123",
+        "departure_date": "2026-10-01",
+        "origin": "LHR",
+        "destination": "JFK",
+        "mrz_name": "SMITH<<JOHN<ALBERT",
+        "date_of_birth": "850312",
+        "sex": "M",
+        "passport_number": "123456789",
+        "nationality": "GBR",
+        "contact_phone": None,
     }
 
 
@@ -94,12 +107,18 @@ def _manifest_lines(ids: list[str], **override: object) -> bytes:
     return "".join(json.dumps({**_manifest_record(i), **override}) + "\n" for i in ids).encode()
 
 
-def test_crash_after_commit_before_ledger_does_not_duplicate(env: Environment, catalogue: dict[str, Dataset]) -> None:
+def test_crash_after_commit_before_ledger_does_not_duplicate(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
     dataset = catalogue["travel_manifests"]
-    folder = deliver(env, "travel_manifests", "2026-10-05", {"m.jsonl": _manifest_lines(["M1", "M2"])})
+    folder = deliver(
+        env, "travel_manifests", "2026-10-05", {"m.jsonl": _manifest_lines(["M1", "M2"])}
+    )
     delivery = open_delivery(dataset, folder)
     write_commit(  # what a run that died before writing its ledger row left behind
-        bronze_path(env, dataset), load_delivery(dataset, delivery), mode="append",
+        bronze_path(env, dataset),
+        load_delivery(dataset, delivery),
+        mode="append",
         metadata={"delivery_id": delivery.delivery_id, "fingerprint": delivery.fingerprint},
     )
     summary = _ingest(env, dataset)
@@ -137,66 +156,136 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 
 BAD_INPUTS = {
     "ragged_short_row": (
-        "electoral_roll", {"roll.csv": electoral_csv([*ELECTORAL_ROWS_V2, "AB-10,Ann Lee,2 Low Road"])},
-        "ragged row", 2, "address_line_2",
+        "electoral_roll",
+        {"roll.csv": electoral_csv([*ELECTORAL_ROWS_V2, "AB-10,Ann Lee,2 Low Road"])},
+        "ragged row",
+        2,
+        "address_line_2",
     ),
     "ragged_long_row": (
-        "electoral_roll", {"roll.csv": electoral_csv([*ELECTORAL_ROWS_V2, "AB-10,Ann Lee,2 Low Road,,York,YO1 1AA,2020-01-01,extra"])},
-        "ragged row", 2, "<extra field 8>",
+        "electoral_roll",
+        {
+            "roll.csv": electoral_csv(
+                [*ELECTORAL_ROWS_V2, "AB-10,Ann Lee,2 Low Road,,York,YO1 1AA,2020-01-01,extra"]
+            )
+        },
+        "ragged row",
+        2,
+        "<extra field 8>",
     ),
     "undecodable_bytes": (
-        "electoral_roll", {"roll.csv": electoral_csv([*ELECTORAL_ROWS_V2, "AB-10,Ann L\xff\xfeee,2 Low Road,,York,YO1 1AA,2020-01-01"]).replace(b"\xc3\xbf\xc3\xbe", b"\xff\xfe")},
-        "undecodable bytes", 2, "full_name",
+        "electoral_roll",
+        {
+            "roll.csv": electoral_csv(
+                [*ELECTORAL_ROWS_V2, "AB-10,Ann L\xff\xfeee,2 Low Road,,York,YO1 1AA,2020-01-01"]
+            ).replace(b"\xc3\xbf\xc3\xbe", b"\xff\xfe")
+        },
+        "undecodable bytes",
+        2,
+        "full_name",
     ),
     "missing_column": (
-        "electoral_roll", {"roll.csv": electoral_csv(["AB-9,Jane Doe,1 New Road,,York,YO1 7HH"], header=ELECTORAL_HEADER.rsplit(",", 1)[0])},
-        "missing column", 0, "registered_on",
+        "electoral_roll",
+        {
+            "roll.csv": electoral_csv(
+                ["AB-9,Jane Doe,1 New Road,,York,YO1 7HH"],
+                header=ELECTORAL_HEADER.rsplit(",", 1)[0],
+            )
+        },
+        "missing column",
+        0,
+        "registered_on",
     ),
     "extra_column": (
-        "electoral_roll", {"roll.csv": electoral_csv(["AB-9,Jane Doe,1 New Road,,York,YO1 7HH,2020-01-01,x"], header=ELECTORAL_HEADER + ",nickname")},
-        "unexpected column", 0, "nickname",
+        "electoral_roll",
+        {
+            "roll.csv": electoral_csv(
+                ["AB-9,Jane Doe,1 New Road,,York,YO1 7HH,2020-01-01,x"],
+                header=ELECTORAL_HEADER + ",nickname",
+            )
+        },
+        "unexpected column",
+        0,
+        "nickname",
     ),
     "empty_file": ("electoral_roll", {"roll.csv": b""}, "empty file", None, None),
     "header_only": ("electoral_roll", {"roll.csv": electoral_csv([])}, "empty file", None, None),
     "missing_required_value": (
-        "electoral_roll", {"roll.csv": electoral_csv([*ELECTORAL_ROWS_V2, ",Nameless Person,1 Road,,York,YO1 1AA,2020-01-01"])},
-        "missing required value", 2, "elector_number",
+        "electoral_roll",
+        {
+            "roll.csv": electoral_csv(
+                [*ELECTORAL_ROWS_V2, ",Nameless Person,1 Road,,York,YO1 1AA,2020-01-01"]
+            )
+        },
+        "missing required value",
+        2,
+        "elector_number",
     ),
     "duplicate_record_id": (
-        "electoral_roll", {"roll.csv": electoral_csv([*ELECTORAL_ROWS_V2, *ELECTORAL_ROWS_V2])},
-        "duplicate record id", 2, "elector_number",
+        "electoral_roll",
+        {"roll.csv": electoral_csv([*ELECTORAL_ROWS_V2, *ELECTORAL_ROWS_V2])},
+        "duplicate record id",
+        2,
+        "elector_number",
     ),
-    "unreadable_parquet": ("vehicle_keepers", {"keepers.parquet": b"PAR1 this is not parquet PAR1"}, "unreadable Parquet", None, None),
+    "unreadable_parquet": (
+        "vehicle_keepers",
+        {"keepers.parquet": b"PAR1 this is not parquet PAR1"},
+        "unreadable Parquet",
+        None,
+        None,
+    ),
     "parquet_missing_column": (
-        "vehicle_keepers", {"keepers.parquet": _parquet_bytes(pa.table({"keeper_record_id": ["K1"], "keeper_name": ["MR A B"]}))},
-        "missing column", None, "date_of_birth",
+        "vehicle_keepers",
+        {
+            "keepers.parquet": _parquet_bytes(
+                pa.table({"keeper_record_id": ["K1"], "keeper_name": ["MR A B"]})
+            )
+        },
+        "missing column",
+        None,
+        "date_of_birth",
     ),
     "invalid_json_line": (
-        "travel_manifests", {"m.jsonl": _manifest_lines(["M7"]) + b"{\"manifest_id\": \"M8\",\n"},
-        "invalid JSON", 2, None,
+        "travel_manifests",
+        {"m.jsonl": _manifest_lines(["M7"]) + b'{"manifest_id": "M8",\n'},
+        "invalid JSON",
+        2,
+        None,
     ),
     "json_extra_key": (
-        "travel_manifests", {"m.jsonl": _manifest_lines(["M7"], seat="12A")},
-        "unexpected column", None, "seat",
+        "travel_manifests",
+        {"m.jsonl": _manifest_lines(["M7"], seat="12A")},
+        "unexpected column",
+        None,
+        "seat",
     ),
     "wrong_type": (
         "call_detail_records",
-        {"c.csv": b"cdr_id,caller_msisdn,callee_msisdn,start_time_local,duration_s,cell_id\nC1,07700900001,07700900002,2026-10-01 10:00:00,61,234-10-1-1\nC2,07700900001,07700900002,2026-10-01 11:00:00,ten,234-10-1-1\n"},
-        "wrong type", 2, "duration_s",
+        {
+            "c.csv": b"cdr_id,caller_msisdn,callee_msisdn,start_time_local,duration_s,cell_id\nC1,07700900001,07700900002,2026-10-01 10:00:00,61,234-10-1-1\nC2,07700900001,07700900002,2026-10-01 11:00:00,ten,234-10-1-1\n"
+        },
+        "wrong type",
+        2,
+        "duration_s",
     ),
     "no_matching_file": ("electoral_roll", {"roll.txt": b"hello"}, "no data file", None, None),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_is_quarantined_and_changes_nothing(env: Environment, catalogue: dict[str, Dataset], case: str) -> None:
+def test_bad_input_is_quarantined_and_changes_nothing(
+    env: Environment, catalogue: dict[str, Dataset], case: str
+) -> None:
     name, files, problem, row, field = BAD_INPUTS[case]
     dataset = catalogue[name]
     good = {
         "electoral_roll": {"roll.csv": electoral_csv()},
         "travel_manifests": {"m.jsonl": _manifest_lines(["M1", "M2"])},
         "vehicle_keepers": {"keepers.parquet": _parquet_bytes(_keepers_table())},
-        "call_detail_records": {"c.csv": b"cdr_id,caller_msisdn,callee_msisdn,start_time_local,duration_s,cell_id\nC0,07700900001,07700900002,2026-10-01 09:00:00,5,234-10-1-1\n"},
+        "call_detail_records": {
+            "c.csv": b"cdr_id,caller_msisdn,callee_msisdn,start_time_local,duration_s,cell_id\nC0,07700900001,07700900002,2026-10-01 09:00:00,5,234-10-1-1\n"
+        },
     }[name]
     deliver(env, name, "2026-10-05", good)
     _ingest(env, dataset)
@@ -224,14 +313,22 @@ def test_bad_input_is_quarantined_and_changes_nothing(env: Environment, catalogu
 def _keepers_table() -> pa.Table:
     return pa.table(
         {
-            "keeper_record_id": ["K1"], "keeper_name": ["MR JOHN SMITH"], "date_of_birth": ["12/03/1985"],
-            "address": ["12 High Street"], "town": ["Leeds"], "postcode": ["LS1 4AB"],
-            "vehicle_mark": ["AB12 CDE"], "make": ["FORD"], "colour": ["BLUE"],
+            "keeper_record_id": ["K1"],
+            "keeper_name": ["MR JOHN SMITH"],
+            "date_of_birth": ["12/03/1985"],
+            "address": ["12 High Street"],
+            "town": ["Leeds"],
+            "postcode": ["LS1 4AB"],
+            "vehicle_mark": ["AB12 CDE"],
+            "make": ["FORD"],
+            "colour": ["BLUE"],
         }
     )
 
 
-def test_rejected_delivery_can_be_redelivered_corrected(env: Environment, catalogue: dict[str, Dataset]) -> None:
+def test_rejected_delivery_can_be_redelivered_corrected(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
     dataset = catalogue["electoral_roll"]
     deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": b""})
     assert _ingest(env, dataset).outcomes[0].status == "rejected"

@@ -108,6 +108,14 @@ def test_address_line_puts_house_number_first() -> None:
 
 
 def test_split_address() -> None:
-    assert tuple(split_address("12 High Street, Leeds LS1 4AB")) == ("12 HIGH STREET", "LEEDS", "LS1 4AB")
-    assert tuple(split_address("Flat 1, 9 Quay Road, Bristol, bs1 5aa")) == ("9 QUAY ROAD FLAT 1", "BRISTOL", "BS1 5AA")
+    assert tuple(split_address("12 High Street, Leeds LS1 4AB")) == (
+        "12 HIGH STREET",
+        "LEEDS",
+        "LS1 4AB",
+    )
+    assert tuple(split_address("Flat 1, 9 Quay Road, Bristol, bs1 5aa")) == (
+        "9 QUAY ROAD FLAT 1",
+        "BRISTOL",
+        "BS1 5AA",
+    )
     assert tuple(split_address(None)) == (None, None, None)

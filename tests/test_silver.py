@@ -20,16 +20,32 @@ pytestmark = pytest.mark.slow
 
 SCHEMA_COLUMNS = {
     "person_records": {
-        "record_key", "source_dataset", "source_version", "source_record_id", "classification",
-        "given_name", "middle_names", "family_name", "full_name", "date_of_birth", "birth_year",
-        "gender", "nationality",
+        "record_key",
+        "source_dataset",
+        "source_version",
+        "source_record_id",
+        "classification",
+        "given_name",
+        "middle_names",
+        "family_name",
+        "full_name",
+        "date_of_birth",
+        "birth_year",
+        "gender",
+        "nationality",
     },
     "addresses": {"record_key", "address_line", "town", "postcode", "country"},
     "comms_identifiers": {"record_key", "identifier_type", "identifier"},
     "document_identifiers": {"record_key", "document_type", "document_number", "issuing_country"},
     "comms_events": {
-        "event_key", "source_dataset", "source_version", "caller", "callee", "started_at",
-        "duration_s", "cell_id",
+        "event_key",
+        "source_dataset",
+        "source_version",
+        "caller",
+        "callee",
+        "started_at",
+        "duration_s",
+        "cell_id",
     },
 }
 
@@ -57,11 +73,18 @@ def test_silver_tables_have_the_schema_columns(built: Environment, table: str) -
 def test_every_dataset_reaches_person_records(built: Environment) -> None:
     persons = read_table(built, "silver.person_records")
     assert set(persons["source_dataset"]) == {
-        "electoral_roll", "telephone_directory", "travel_manifests", "company_officers",
-        "vehicle_keepers", "subscriber_records", "rocu_nominals",
+        "electoral_roll",
+        "telephone_directory",
+        "travel_manifests",
+        "company_officers",
+        "vehicle_keepers",
+        "subscriber_records",
+        "rocu_nominals",
     }
     assert persons["record_key"].is_unique().all()
-    assert (persons["record_key"] == persons["source_dataset"] + ":" + persons["source_record_id"]).all()
+    assert (
+        persons["record_key"] == persons["source_dataset"] + ":" + persons["source_record_id"]
+    ).all()
     assert persons["given_name"].str.contains(r"[a-z]").not_().all()  # upper-cased
     assert persons["date_of_birth"].dtype == pl.Date
 
@@ -74,7 +97,10 @@ def test_lineage_resolves_to_bronze_at_its_version(built: Environment) -> None:
         bronze = read_table(built, f"bronze.{dataset[0]}", version=versions[0])
         assert rows.height <= bronze.height
         delivered = set(zip(bronze["_delivery_id"], bronze["_row_number"], strict=True))
-        assert set(zip(rows["source_delivery_id"], rows["source_row_number"], strict=True)) <= delivered
+        assert (
+            set(zip(rows["source_delivery_id"], rows["source_row_number"], strict=True))
+            <= delivered
+        )
 
 
 def test_phones_are_e164_and_postcodes_formatted(built: Environment) -> None:
@@ -149,11 +175,15 @@ select * from final
 """
 
 
-def test_adding_a_dataset_is_yaml_plus_one_staging_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_adding_a_dataset_is_yaml_plus_one_staging_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     catalogue = tmp_path / "catalogue"
     dbt_dir = tmp_path / "dbt_project"
     shutil.copytree(CATALOGUE, catalogue)
-    shutil.copytree(PROJECT_ROOT / "dbt_project", dbt_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(
+        PROJECT_ROOT / "dbt_project", dbt_dir, ignore=shutil.ignore_patterns("target", "logs")
+    )
     monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lakehouse"))
     monkeypatch.setenv("LAKEHOUSE_CATALOGUE", str(catalogue))
     monkeypatch.setenv("LAKEHOUSE_DBT_PROJECT", str(dbt_dir))
@@ -165,7 +195,7 @@ def test_adding_a_dataset_is_yaml_plus_one_staging_model(tmp_path: Path, monkeyp
     delivery = env.landing / "firearm_certificates" / "2026-10-05"
     delivery.mkdir(parents=True)
     (delivery / "certs.csv").write_text(
-        "certificate_no,holder,born,postcode\nFC1,\"Smith, John Albert\",19850312,ls14ab\n"
+        'certificate_no,holder,born,postcode\nFC1,"Smith, John Albert",19850312,ls14ab\n'
     )
 
     report = run_everything(env)
@@ -174,8 +204,13 @@ def test_adding_a_dataset_is_yaml_plus_one_staging_model(tmp_path: Path, monkeyp
         pl.col("source_dataset") == "firearm_certificates"
     )
     assert persons.select("record_key", "given_name", "middle_names", "family_name").row(0) == (
-        "firearm_certificates:FC1", "JOHN", "ALBERT", "SMITH",
+        "firearm_certificates:FC1",
+        "JOHN",
+        "ALBERT",
+        "SMITH",
     )
     assert str(persons["date_of_birth"][0]) == "1985-03-12"
-    postcode = read_table(env, "silver.addresses").filter(pl.col("record_key") == "firearm_certificates:FC1")
+    postcode = read_table(env, "silver.addresses").filter(
+        pl.col("record_key") == "firearm_certificates:FC1"
+    )
     assert postcode["postcode"].to_list() == ["LS1 4AB"]

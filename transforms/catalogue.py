@@ -134,7 +134,9 @@ def load_dataset(path: Path) -> Dataset:
         )
         raise CatalogueError(f"{path}: {problems}") from exc
     if dataset.name != path.stem:
-        raise CatalogueError(f"{path}: name: {dataset.name!r} must equal the file name {path.stem!r}")
+        raise CatalogueError(
+            f"{path}: name: {dataset.name!r} must equal the file name {path.stem!r}"
+        )
     return dataset
 
 

@@ -67,7 +67,9 @@ def entries_macro(catalogue: dict[str, Dataset]) -> str:
     }
     return (
         "{#- Generated from catalogue/ by transforms/dbt_catalogue.py: do not edit. -#}\n"
-        "{% macro catalogue_entries() %}{{ return(" + json.dumps(entries, sort_keys=True) + ") }}{% endmacro %}\n"
+        "{% macro catalogue_entries() %}{{ return("
+        + json.dumps(entries, sort_keys=True)
+        + ") }}{% endmacro %}\n"
     )
 
 

@@ -72,5 +72,7 @@ def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]
         conn.register("_bronze_placeholder", schema.empty_table())
         described = conn.execute("describe select * from _bronze_placeholder").fetchall()
         conn.unregister("_bronze_placeholder")
-        columns = ", ".join(f'cast(null as {sql_type}) as "{name}"' for name, sql_type, *_ in described)
+        columns = ", ".join(
+            f'cast(null as {sql_type}) as "{name}"' for name, sql_type, *_ in described
+        )
         conn.execute(f'create view bronze."{dataset.name}" as select {columns} where false')

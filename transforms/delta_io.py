@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +17,9 @@ class TableNotFound(LookupError):
     """The named table has never been written."""
 
 
-def open_table(path: Path, version: int | None = None, as_of: datetime | str | None = None) -> DeltaTable:
+def open_table(
+    path: Path, version: int | None = None, as_of: datetime | str | None = None
+) -> DeltaTable:
     """Open a Delta table, optionally at a version or at a point in time."""
     if not DeltaTable.is_deltatable(str(path)):
         raise TableNotFound(f"no Delta table at {path}")
@@ -25,7 +27,7 @@ def open_table(path: Path, version: int | None = None, as_of: datetime | str | N
     if as_of is not None:
         moment = datetime.fromisoformat(as_of) if isinstance(as_of, str) else as_of
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         table.load_as_version(moment)
     return table
 
@@ -77,7 +79,7 @@ def history(path: Path) -> list[dict[str, Any]]:
         rows.append(
             {
                 "version": entry.get("version"),
-                "timestamp": datetime.fromtimestamp(entry["timestamp"] / 1000, tz=timezone.utc),
+                "timestamp": datetime.fromtimestamp(entry["timestamp"] / 1000, tz=UTC),
                 "operation": entry.get("operation"),
                 "delivery_id": entry.get("delivery_id"),
                 "run_id": entry.get("run_id"),
@@ -89,8 +91,16 @@ def history(path: Path) -> list[dict[str, Any]]:
 
 
 _STANDARD_KEYS = {
-    "timestamp", "operation", "operationParameters", "operationMetrics", "clientVersion",
-    "version", "readVersion", "isBlindAppend", "engineInfo", "userMetadata",
+    "timestamp",
+    "operation",
+    "operationParameters",
+    "operationMetrics",
+    "clientVersion",
+    "version",
+    "readVersion",
+    "isBlindAppend",
+    "engineInfo",
+    "userMetadata",
 }
 
 

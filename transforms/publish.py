@@ -15,7 +15,11 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from transforms.config import Environment
 
 SILVER_TABLES = (
-    "person_records", "addresses", "comms_identifiers", "document_identifiers", "comms_events",
+    "person_records",
+    "addresses",
+    "comms_identifiers",
+    "document_identifiers",
+    "comms_events",
 )
 
 
@@ -37,8 +41,13 @@ def publish_tables(
             path.mkdir(parents=True, exist_ok=True)
             reader = con.sql(f'select * from "{layer}"."{table}"').to_arrow_reader()
             write_deltalake(
-                str(path), reader, mode="overwrite", schema_mode="overwrite",
-                commit_properties=CommitProperties(custom_metadata={"run_id": run_id, "source": "dbt"}),
+                str(path),
+                reader,
+                mode="overwrite",
+                schema_mode="overwrite",
+                commit_properties=CommitProperties(
+                    custom_metadata={"run_id": run_id, "source": "dbt"}
+                ),
             )
             delta = DeltaTable(str(path))
             yield Published(table, delta.count(), delta.version())

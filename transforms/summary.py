@@ -41,5 +41,13 @@ def layer_summary(env: Environment, layer: str) -> pl.DataFrame:
     for path in sorted(root.iterdir()) if root.is_dir() else []:
         if DeltaTable.is_deltatable(str(path)):
             table = DeltaTable(str(path))
-            rows.append({"table": f"{layer}.{path.name}", "rows": table.count(), "delta_version": table.version()})
-    return pl.DataFrame(rows, schema={"table": pl.String, "rows": pl.Int64, "delta_version": pl.Int64})
+            rows.append(
+                {
+                    "table": f"{layer}.{path.name}",
+                    "rows": table.count(),
+                    "delta_version": table.version(),
+                }
+            )
+    return pl.DataFrame(
+        rows, schema={"table": pl.String, "rows": pl.Int64, "delta_version": pl.Int64}
+    )

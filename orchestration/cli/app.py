@@ -48,8 +48,14 @@ def generate(
     env = get_environment()
     try:
         report = generate_catalogue(
-            env.catalogue_dir, env.landing, env.truth, people=people, seed=seed,
-            deliveries=deliveries, start=date.fromisoformat(start), overwrite=overwrite,
+            env.catalogue_dir,
+            env.landing,
+            env.truth,
+            people=people,
+            seed=seed,
+            deliveries=deliveries,
+            start=date.fromisoformat(start),
+            overwrite=overwrite,
         )
     except (FileExistsError, CatalogueError, ValueError) as exc:
         fail(str(exc))
@@ -62,7 +68,8 @@ def generate(
 @app.command()
 def run(
     select: Annotated[
-        str | None, typer.Option("--select", help="Dagster asset selection, e.g. 'group:bronze_bulk_comms'.")
+        str | None,
+        typer.Option("--select", help="Dagster asset selection, e.g. 'group:bronze_bulk_comms'."),
     ] = None,
 ) -> None:
     """Materialise assets in-process: the whole graph by default."""
@@ -87,7 +94,9 @@ def _run(select: str | None) -> None:
 
 
 @app.command("history")
-def history_command(table: Annotated[str, typer.Argument(help="<layer>.<table>, e.g. bronze.electoral_roll")]) -> None:
+def history_command(
+    table: Annotated[str, typer.Argument(help="<layer>.<table>, e.g. bronze.electoral_roll")],
+) -> None:
     """The versions of a table: version, time, operation, delivery or run, rows."""
     env = get_environment()
     try:
@@ -97,8 +106,10 @@ def history_command(table: Annotated[str, typer.Argument(help="<layer>.<table>, 
     frame = pl.DataFrame(
         [
             {
-                "version": e["version"], "time": e["timestamp"].isoformat(timespec="seconds"),
-                "operation": e["operation"], "delivery_or_run": e["delivery_id"] or e["run_id"] or "",
+                "version": e["version"],
+                "time": e["timestamp"].isoformat(timespec="seconds"),
+                "operation": e["operation"],
+                "delivery_or_run": e["delivery_id"] or e["run_id"] or "",
                 "rows": e["rows"],
             }
             for e in entries

@@ -29,7 +29,9 @@ def truth_for_silver(truth_dir: Path, persons: pl.DataFrame) -> pl.DataFrame:
     """Truth rows of exactly the deliveries silver holds, joined to silver person records."""
     truth = pl.read_parquet(truth_dir / "record_truth.parquet")
     return persons.join(
-        truth.rename({c: f"clean_{c}" for c in truth.columns if c not in ("record_key", "delivery_id")}),
+        truth.rename(
+            {c: f"clean_{c}" for c in truth.columns if c not in ("record_key", "delivery_id")}
+        ),
         left_on=["record_key", "source_delivery_id"],
         right_on=["record_key", "delivery_id"],
         how="inner",
@@ -58,7 +60,9 @@ def normalisation_report(
         pl.col(f"clean_{f}").map_elements(fold, return_dtype=pl.String)
         for f in ("given_name", "middle_names", "family_name")
     )
-    postcodes = addresses.group_by("record_key").agg(pl.col("postcode").drop_nulls().alias("postcodes"))
+    postcodes = addresses.group_by("record_key").agg(
+        pl.col("postcode").drop_nulls().alias("postcodes")
+    )
     phones = (
         identifiers.filter(pl.col("identifier_type") == "phone")
         .group_by("record_key")
@@ -81,14 +85,20 @@ def normalisation_report(
         "phone": pl.col("phones").list.contains(pl.col("clean_phone")).fill_null(False),
     }
     delivered = {
-        "given_name": pl.col("given_name"), "family_name": pl.col("family_name"),
-        "date_of_birth": pl.col("date_of_birth"), "birth_year": pl.col("birth_year"),
+        "given_name": pl.col("given_name"),
+        "family_name": pl.col("family_name"),
+        "date_of_birth": pl.col("date_of_birth"),
+        "birth_year": pl.col("birth_year"),
         "postcode": pl.col("postcodes").list.len().replace(0, None),
         "phone": pl.col("phones").list.len().replace(0, None),
     }
     frames = []
     for field, matched in checks.items():
-        noise = pl.col("clean_noise").list.eval(pl.element().is_in(sorted(CONTENT_NOISE[field]))).list.any()
+        noise = (
+            pl.col("clean_noise")
+            .list.eval(pl.element().is_in(sorted(CONTENT_NOISE[field])))
+            .list.any()
+        )
         eligible = joined.filter(pl.col(f"clean_{field}").is_not_null() & ~noise.fill_null(False))
         frames.append(
             eligible.group_by("source_dataset").agg(

@@ -19,7 +19,9 @@ def has_truth(env: Environment) -> bool:
 def current_normalisation_report(env: Environment) -> pl.DataFrame:
     """The normalisation report of the silver tables as published now."""
     if not has_truth(env):
-        raise TableNotFound(f"no ground truth under {env.truth}: accuracy needs a synthetic catalogue")
+        raise TableNotFound(
+            f"no ground truth under {env.truth}: accuracy needs a synthetic catalogue"
+        )
     return normalisation_report(
         env.truth,
         read_table(env, "silver.person_records"),
@@ -46,7 +48,10 @@ def store_report(env: Environment, table: str, report: pl.DataFrame, run_id: str
     path.mkdir(parents=True, exist_ok=True)
     stamped = report.with_columns(pl.lit(run_id).alias("run_id"))
     write_deltalake(
-        str(path), stamped.to_arrow(), mode="overwrite", schema_mode="overwrite",
+        str(path),
+        stamped.to_arrow(),
+        mode="overwrite",
+        schema_mode="overwrite",
         commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
     )
     return read_table(env, f"ops.{table}").height

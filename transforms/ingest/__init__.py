@@ -1,7 +1,12 @@
 """One ingestion pathway for every catalogue dataset: landing delivery -> bronze Delta table."""
 
 from transforms.ingest.errors import AuthorisationError, DeliveryRejected
-from transforms.ingest.pipeline import IngestOutcome, IngestSummary, ingest_dataset, pending_deliveries
+from transforms.ingest.pipeline import (
+    IngestOutcome,
+    IngestSummary,
+    ingest_dataset,
+    pending_deliveries,
+)
 
 __all__ = [
     "AuthorisationError",

@@ -6,7 +6,7 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from transforms.catalogue import Dataset
@@ -78,7 +78,7 @@ def quarantine(env: Environment, delivery: Delivery, rejection: DeliveryRejected
     reason = {
         "dataset": delivery.dataset,
         "delivery_id": delivery.delivery_id,
-        "quarantined_at": datetime.now(timezone.utc).isoformat(),
+        "quarantined_at": datetime.now(UTC).isoformat(),
         "files": {p.name: sha for p, sha in zip(delivery.files, delivery.sha256, strict=True)},
         **rejection.as_dict(),
     }

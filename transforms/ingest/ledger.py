@@ -7,7 +7,7 @@ lasting record of which deliveries were ingested, rejected or recognised as dupl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -52,11 +52,17 @@ class LedgerEntry:
 
 def append(ledger_path: Path, entry: LedgerEntry) -> None:
     """Record one delivery (one Delta commit)."""
-    row = {**entry.__dict__, "recorded_at": datetime.now(timezone.utc)}
+    row = {**entry.__dict__, "recorded_at": datetime.now(UTC)}
     table = pa.Table.from_pylist([row], schema=LEDGER_SCHEMA)
     write_commit(
-        ledger_path, table, mode="append",
-        metadata={"dataset": entry.dataset, "delivery_id": entry.delivery_id, "status": entry.status},
+        ledger_path,
+        table,
+        mode="append",
+        metadata={
+            "dataset": entry.dataset,
+            "delivery_id": entry.delivery_id,
+            "status": entry.status,
+        },
     )
 
 

@@ -8,7 +8,7 @@ ledger row; a bad delivery is quarantined and changes nothing stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -97,14 +97,19 @@ def _ingest_one(
 ) -> IngestOutcome:
     book = ledger.read(ledger_path(env), dataset.name)
     entry = dict(
-        delivery_id=delivery.delivery_id, dataset=dataset.name,
-        files=[delivery.label(p) for p in delivery.files], sha256=list(delivery.sha256),
-        fingerprint=delivery.fingerprint, run_id=run_id,
+        delivery_id=delivery.delivery_id,
+        dataset=dataset.name,
+        files=[delivery.label(p) for p in delivery.files],
+        sha256=list(delivery.sha256),
+        fingerprint=delivery.fingerprint,
+        run_id=run_id,
     )
     original = ledger.ingested_fingerprints(book).get(delivery.fingerprint)
     if original is not None:
         reason = f"identical to delivery {original}"
-        ledger.append(ledger_path(env), ledger.LedgerEntry(status="duplicate", reason=reason, **entry))
+        ledger.append(
+            ledger_path(env), ledger.LedgerEntry(status="duplicate", reason=reason, **entry)
+        )
         return IngestOutcome(delivery.delivery_id, "duplicate", reason=reason)
     committed = _committed_version(env, dataset, delivery)
     if committed is not None:  # a crash after the commit but before the ledger row
@@ -121,12 +126,18 @@ def _ingest_one(
             return IngestOutcome(delivery.delivery_id, "rejected", reason=str(rejection))
         rows = data.num_rows
         version = write_commit(
-            bronze_path(env, dataset), data,
+            bronze_path(env, dataset),
+            data,
             mode="overwrite" if dataset.access == "cut" else "append",
             metadata={
-                "delivery_id": delivery.delivery_id, "dataset": dataset.name,
-                "run_id": run_id or "", "fingerprint": delivery.fingerprint,
-                **{f"sha256:{delivery.label(p)}": s for p, s in zip(delivery.files, delivery.sha256, strict=True)},
+                "delivery_id": delivery.delivery_id,
+                "dataset": dataset.name,
+                "run_id": run_id or "",
+                "fingerprint": delivery.fingerprint,
+                **{
+                    f"sha256:{delivery.label(p)}": s
+                    for p, s in zip(delivery.files, delivery.sha256, strict=True)
+                },
             },
         )
     ledger.append(
@@ -136,14 +147,19 @@ def _ingest_one(
     return IngestOutcome(delivery.delivery_id, "ingested", rows=rows, delta_version=version)
 
 
-def _committed_version(env: Environment, dataset: Dataset, delivery: Delivery) -> tuple[int, int] | None:
+def _committed_version(
+    env: Environment, dataset: Dataset, delivery: Delivery
+) -> tuple[int, int] | None:
     """The bronze version already holding this delivery's content, if a past run committed it."""
     path = bronze_path(env, dataset)
     if current_version(path) is None:
         return None
     for entry in history(path):
         meta = entry["metadata"]
-        if entry["delivery_id"] == delivery.delivery_id and meta.get("fingerprint") == delivery.fingerprint:
+        if (
+            entry["delivery_id"] == delivery.delivery_id
+            and meta.get("fingerprint") == delivery.fingerprint
+        ):
             return int(entry["version"]), int(entry["rows"] or 0)
     return None
 
@@ -152,7 +168,8 @@ def load_delivery(dataset: Dataset, delivery: Delivery) -> pa.Table:
     """Read, type-check and stamp lineage on every file of a delivery, or reject it whole."""
     if not delivery.files:
         raise DeliveryRejected(
-            f"{delivery.dataset}/{delivery.delivery_id}", "no data file",
+            f"{delivery.dataset}/{delivery.delivery_id}",
+            "no data file",
             f"files matching {dataset.source.glob!r}",
             found=", ".join(sorted(p.name for p in delivery.folder.iterdir())) or "an empty folder",
         )
@@ -163,7 +180,7 @@ def load_delivery(dataset: Dataset, delivery: Delivery) -> pa.Table:
         check_required(dataset, frame, label)
         frames[label] = frame
     check_record_ids(dataset, frames)
-    ingested_at = datetime.now(timezone.utc)
+    ingested_at = datetime.now(UTC)
     stamped = [
         frame.with_columns(
             pl.lit(delivery.delivery_id).alias("_delivery_id"),

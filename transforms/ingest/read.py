@@ -39,14 +39,22 @@ def check_columns(dataset: Dataset, found: list[str], label: str, row: int | Non
     missing = [c for c in expected if c not in found]
     if missing:
         raise DeliveryRejected(
-            label, "missing column", f"columns {expected}", row=row, field=missing[0],
+            label,
+            "missing column",
+            f"columns {expected}",
+            row=row,
+            field=missing[0],
             found=f"columns {found}",
         )
     extra = [c for c in found if c not in expected]
     if extra:
         raise DeliveryRejected(
-            label, "unexpected column (schema drift)", f"columns {expected}", row=row,
-            field=extra[0], found=f"columns {found}",
+            label,
+            "unexpected column (schema drift)",
+            f"columns {expected}",
+            row=row,
+            field=extra[0],
+            found=f"columns {found}",
         )
 
 
@@ -76,7 +84,9 @@ def _read_csv(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise diagnose_csv(dataset, path, label, names) or DeliveryRejected(
-            label, "unreadable CSV", f"{src.encoding} CSV separated by {src.separator!r}",
+            label,
+            "unreadable CSV",
+            f"{src.encoding} CSV separated by {src.separator!r}",
             found=str(exc).splitlines()[0],
         ) from exc
     return pl.from_arrow(table)  # type: ignore[return-value]
@@ -90,7 +100,10 @@ def _csv_header(dataset: Dataset, path: Path, label: str) -> list[str]:
         text = first.decode(src.encoding)
     except UnicodeDecodeError as exc:
         raise DeliveryRejected(
-            label, "undecodable bytes in header", f"{src.encoding} text", row=0,
+            label,
+            "undecodable bytes in header",
+            f"{src.encoding} text",
+            row=0,
             found=repr(first[exc.start : exc.end]),
         ) from exc
     text = text.lstrip("\ufeff")
@@ -112,7 +125,10 @@ def diagnose_csv(
             fields = next(csv.reader([text], delimiter=src.separator), [])
             bad = next((i for i, f in enumerate(fields) if "\ufffd" in f), None)
             return DeliveryRejected(
-                label, "undecodable bytes", f"{src.encoding} text", row=index + 1 - offset,
+                label,
+                "undecodable bytes",
+                f"{src.encoding} text",
+                row=index + 1 - offset,
                 field=names[bad] if bad is not None and bad < len(names) else None,
                 found=repr(raw[exc.start : exc.end]),
             )
@@ -123,9 +139,17 @@ def diagnose_csv(
         if row < 1 or record == []:
             continue
         if len(record) != len(names):
-            field = names[len(record)] if len(record) < len(names) else f"<extra field {len(names) + 1}>"
+            field = (
+                names[len(record)]
+                if len(record) < len(names)
+                else f"<extra field {len(names) + 1}>"
+            )
             return DeliveryRejected(
-                label, "ragged row", f"{len(names)} fields", row=row, field=field,
+                label,
+                "ragged row",
+                f"{len(names)} fields",
+                row=row,
+                field=field,
                 found=f"{len(record)} fields",
             )
     return None
@@ -136,7 +160,9 @@ def _read_jsonl(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
         frame = pl.read_ndjson(path, infer_schema_length=None)
     except Exception as exc:  # polars raises several error types for bad JSON
         raise diagnose_jsonl(dataset, path, label) or DeliveryRejected(
-            label, "unreadable JSON lines", "one JSON object per line",
+            label,
+            "unreadable JSON lines",
+            "one JSON object per line",
             found=str(exc).splitlines()[0],
         ) from exc
     check_columns(dataset, frame.columns, label, row=None)
@@ -152,7 +178,11 @@ def diagnose_jsonl(dataset: Dataset, path: Path, label: str) -> DeliveryRejected
             value = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             return DeliveryRejected(
-                label, "undecodable bytes", "UTF-8 text", row=row, found=repr(raw[exc.start : exc.end])
+                label,
+                "undecodable bytes",
+                "UTF-8 text",
+                row=row,
+                found=repr(raw[exc.start : exc.end]),
             )
         except json.JSONDecodeError as exc:
             return DeliveryRejected(
@@ -160,7 +190,10 @@ def diagnose_jsonl(dataset: Dataset, path: Path, label: str) -> DeliveryRejected
             )
         if not isinstance(value, dict):
             return DeliveryRejected(
-                label, "not a JSON object", "one JSON object per line", row=row,
+                label,
+                "not a JSON object",
+                "one JSON object per line",
+                row=row,
                 found=type(value).__name__,
             )
     return None
@@ -171,7 +204,9 @@ def _read_parquet(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for corrupt files
         raise DeliveryRejected(
-            label, "unreadable Parquet file", "a valid Parquet file",
+            label,
+            "unreadable Parquet file",
+            "a valid Parquet file",
             found=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
         ) from exc
     check_columns(dataset, table.column_names, label, row=None)

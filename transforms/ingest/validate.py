@@ -57,7 +57,11 @@ def _refuse_type(series: pl.Series, column: Column, label: str, bad: pl.Series) 
         return
     first = int(positions[0])
     raise DeliveryRejected(
-        label, "value of the wrong type", column.type, row=first + 1, field=column.name,
+        label,
+        "value of the wrong type",
+        column.type,
+        row=first + 1,
+        field=column.name,
         found=repr(series[first]),
     )
 
@@ -70,8 +74,12 @@ def check_required(dataset: Dataset, frame: pl.DataFrame, label: str) -> None:
         nulls = frame.get_column(column.name).is_null().arg_true()
         if nulls.len():
             raise DeliveryRejected(
-                label, "missing required value", "a value", row=int(nulls[0]) + 1,
-                field=column.name, found="null",
+                label,
+                "missing required value",
+                "a value",
+                row=int(nulls[0]) + 1,
+                field=column.name,
+                found="null",
             )
 
 
@@ -84,14 +92,22 @@ def check_record_ids(dataset: Dataset, frames: dict[str, pl.DataFrame]) -> None:
         if dupes.height:
             row = dupes.row(1, named=True)
             raise DeliveryRejected(
-                label, "duplicate record id", f"unique {keys} within a delivery",
-                row=int(row["_i"]) + 1, field=keys[0], found=repr([row[k] for k in keys]),
+                label,
+                "duplicate record id",
+                f"unique {keys} within a delivery",
+                row=int(row["_i"]) + 1,
+                field=keys[0],
+                found=repr([row[k] for k in keys]),
             )
         if len(frames) > 1:
             for index, key in enumerate(frame.select(keys).iter_rows()):
                 if key in seen:
                     raise DeliveryRejected(
-                        label, "duplicate record id", f"unique {keys} within a delivery",
-                        row=index + 1, field=keys[0], found=f"{key!r}, also in {seen[key]}",
+                        label,
+                        "duplicate record id",
+                        f"unique {keys} within a delivery",
+                        row=index + 1,
+                        field=keys[0],
+                        found=f"{key!r}, also in {seen[key]}",
                     )
                 seen[key] = label

@@ -17,17 +17,32 @@ _UK_POSTCODE = re.compile(
     r"^(GIR0AA|[A-PR-UWYZ](?:[0-9][0-9]?|[A-HK-Y][0-9][0-9]?|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY])"
     r"[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
-_UK_POSTCODE_AT_END = re.compile(
-    r"[\s,]*([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})\s*$"
-)
+_UK_POSTCODE_AT_END = re.compile(r"[\s,]*([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})\s*$")
 _PUNCTUATION = re.compile(r"[^A-Z0-9 \-/']")
 _SUB_UNIT_FIRST = re.compile(r"^((?:FLAT|APARTMENT|APT|UNIT|ROOM)\s+\S+)\s+(\d.*)$")
 # Royal Mail's standard thoroughfare abbreviations, written out so every dataset agrees.
 STREET_TYPES = {
-    "ST": "STREET", "RD": "ROAD", "AVE": "AVENUE", "AV": "AVENUE", "LN": "LANE", "CL": "CLOSE",
-    "CRES": "CRESCENT", "DR": "DRIVE", "GDNS": "GARDENS", "GRN": "GREEN", "GR": "GROVE",
-    "GRV": "GROVE", "PL": "PLACE", "SQ": "SQUARE", "TER": "TERRACE", "TERR": "TERRACE",
-    "CT": "COURT", "WY": "WAY", "PDE": "PARADE", "HL": "HILL", "PK": "PARK",
+    "ST": "STREET",
+    "RD": "ROAD",
+    "AVE": "AVENUE",
+    "AV": "AVENUE",
+    "LN": "LANE",
+    "CL": "CLOSE",
+    "CRES": "CRESCENT",
+    "DR": "DRIVE",
+    "GDNS": "GARDENS",
+    "GRN": "GREEN",
+    "GR": "GROVE",
+    "GRV": "GROVE",
+    "PL": "PLACE",
+    "SQ": "SQUARE",
+    "TER": "TERRACE",
+    "TERR": "TERRACE",
+    "CT": "COURT",
+    "WY": "WAY",
+    "PDE": "PARADE",
+    "HL": "HILL",
+    "PK": "PARK",
 }
 
 

@@ -45,23 +45,61 @@ def _split(text: str | None, country: str) -> dict[str, str | None]:
 
 
 _NAME_TYPE = pa.struct(
-    [("given_name", pa.string()), ("middle_names", pa.string()), ("family_name", pa.string()),
-     ("full_name", pa.string())]
+    [
+        ("given_name", pa.string()),
+        ("middle_names", pa.string()),
+        ("family_name", pa.string()),
+        ("full_name", pa.string()),
+    ]
 )
 _BIRTH_TYPE = pa.struct([("date_of_birth", pa.date32()), ("birth_year", pa.int32())])
-_ADDRESS_TYPE = pa.struct([("address_line", pa.string()), ("town", pa.string()), ("postcode", pa.string())])
+_ADDRESS_TYPE = pa.struct(
+    [("address_line", pa.string()), ("town", pa.string()), ("postcode", pa.string())]
+)
 
 UDFS = (
-    Udf("parse_person_name", _name, ["VARCHAR", "VARCHAR"],
-        "STRUCT(given_name VARCHAR, middle_names VARCHAR, family_name VARCHAR, full_name VARCHAR)", _NAME_TYPE),
-    Udf("parse_date_of_birth", _birth, ["VARCHAR", "VARCHAR"],
-        "STRUCT(date_of_birth DATE, birth_year INTEGER)", _BIRTH_TYPE),
-    Udf("to_e164", lambda t, c: to_e164(t, c or "GBR"), ["VARCHAR", "VARCHAR"], "VARCHAR", pa.string()),
-    Udf("normalise_postcode", lambda t, c: normalise_postcode(t, c or "GBR"), ["VARCHAR", "VARCHAR"],
-        "VARCHAR", pa.string()),
-    Udf("join_address", lambda a, b: address_line(a, b), ["VARCHAR", "VARCHAR"], "VARCHAR", pa.string()),
-    Udf("split_address", _split, ["VARCHAR", "VARCHAR"],
-        "STRUCT(address_line VARCHAR, town VARCHAR, postcode VARCHAR)", _ADDRESS_TYPE),
+    Udf(
+        "parse_person_name",
+        _name,
+        ["VARCHAR", "VARCHAR"],
+        "STRUCT(given_name VARCHAR, middle_names VARCHAR, family_name VARCHAR, full_name VARCHAR)",
+        _NAME_TYPE,
+    ),
+    Udf(
+        "parse_date_of_birth",
+        _birth,
+        ["VARCHAR", "VARCHAR"],
+        "STRUCT(date_of_birth DATE, birth_year INTEGER)",
+        _BIRTH_TYPE,
+    ),
+    Udf(
+        "to_e164",
+        lambda t, c: to_e164(t, c or "GBR"),
+        ["VARCHAR", "VARCHAR"],
+        "VARCHAR",
+        pa.string(),
+    ),
+    Udf(
+        "normalise_postcode",
+        lambda t, c: normalise_postcode(t, c or "GBR"),
+        ["VARCHAR", "VARCHAR"],
+        "VARCHAR",
+        pa.string(),
+    ),
+    Udf(
+        "join_address",
+        lambda a, b: address_line(a, b),
+        ["VARCHAR", "VARCHAR"],
+        "VARCHAR",
+        pa.string(),
+    ),
+    Udf(
+        "split_address",
+        _split,
+        ["VARCHAR", "VARCHAR"],
+        "STRUCT(address_line VARCHAR, town VARCHAR, postcode VARCHAR)",
+        _ADDRESS_TYPE,
+    ),
     Udf("fold_text", fold, ["VARCHAR"], "VARCHAR", pa.string()),
 )
 
@@ -88,6 +126,11 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         except (duckdb.InvalidInputException, duckdb.CatalogException):
             pass
         con.create_function(
-            udf.name, _vectorised(udf), list(udf.parameters), udf.returns,
-            type="arrow", null_handling="special", side_effects=False,
+            udf.name,
+            _vectorised(udf),
+            list(udf.parameters),
+            udf.returns,
+            type="arrow",
+            null_handling="special",
+            side_effects=False,
         )

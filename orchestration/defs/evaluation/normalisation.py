@@ -25,16 +25,28 @@ KEY = dg.AssetKey(["ops", "normalisation_report"])
     description="Per dataset and field, the share of records whose normalised value equals the "
     "generator's clean value (format variation only; content noise excluded).",
     kinds={"delta", "polars"},
-    check_specs=[dg.AssetCheckSpec("normalisation_goal", asset=KEY,
-                                   description=f"Every field of every dataset at or above {GOAL:.0%}.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "normalisation_goal",
+            asset=KEY,
+            description=f"Every field of every dataset at or above {GOAL:.0%}.",
+        )
+    ],
 )
-def normalisation_report(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+def normalisation_report(
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
     env = lakehouse.env()
     if not has_truth(env):
         return dg.MaterializeResult(
             metadata={"status": "no ground truth (not a synthetic catalogue)"},
-            check_results=[dg.AssetCheckResult(check_name="normalisation_goal", passed=True,
-                                               metadata={"status": "skipped: no ground truth"})],
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="normalisation_goal",
+                    passed=True,
+                    metadata={"status": "skipped: no ground truth"},
+                )
+            ],
         )
     invalid = invalid_value_counts(env)
     report = current_normalisation_report(env)
@@ -45,7 +57,9 @@ def normalisation_report(context: dg.AssetExecutionContext, lakehouse: Lakehouse
             "report": dg.MetadataValue.md(markdown_table(report)),
             "lowest_share": float(report["share"].min() or 0.0),
             "fields_below_goal": below.height,
-            "invalid_values": dg.MetadataValue.md(markdown_table(invalid)) if invalid.height else "none",
+            "invalid_values": dg.MetadataValue.md(markdown_table(invalid))
+            if invalid.height
+            else "none",
             "invalid_values_total": int(invalid["invalid_values"].sum()) if invalid.height else 0,
         },
         check_results=[
@@ -53,8 +67,11 @@ def normalisation_report(context: dg.AssetExecutionContext, lakehouse: Lakehouse
                 check_name="normalisation_goal",
                 passed=below.height == 0,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"below_goal": dg.MetadataValue.md(markdown_table(below)) if below.height else "none"},
+                metadata={
+                    "below_goal": dg.MetadataValue.md(markdown_table(below))
+                    if below.height
+                    else "none"
+                },
             )
         ],
     )
-

@@ -3,7 +3,6 @@
 Adding a dataset is a YAML file: nothing here names a dataset.
 """
 
-
 from collections.abc import Iterable
 
 import dagster as dg
@@ -44,29 +43,39 @@ def ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
             else "NONE",
             "retention_days": dataset.retention_days,
             "columns": dg.TableSchema(
-                columns=[dg.TableColumn(c.name, c.type, description=c.format) for c in dataset.columns]
+                columns=[
+                    dg.TableColumn(c.name, c.type, description=c.format) for c in dataset.columns
+                ]
             ),
         },
         check_specs=[
             dg.AssetCheckSpec(
-                CHECK_ACCEPTED, asset=key,
+                CHECK_ACCEPTED,
+                asset=key,
                 description="Every delivery of this run was accepted (rejections are quarantined).",
             )
         ],
     )
-    def _ingest(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    def _ingest(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> dg.MaterializeResult:
         env = lakehouse.env()
         try:
             summary = ingest_dataset(env, dataset, run_id=context.run.run_id)
         except AuthorisationError as exc:
             raise dg.Failure(
                 description=str(exc),
-                metadata={"dataset": dataset.name, "authorisation": exc.reference or "NONE",
-                          "expires_on": str(exc.expires_on)},
+                metadata={
+                    "dataset": dataset.name,
+                    "authorisation": exc.reference or "NONE",
+                    "expires_on": str(exc.expires_on),
+                },
             ) from exc
         for outcome in summary.outcomes:
             log = context.log.warning if outcome.status == "rejected" else context.log.info
-            log(f"{dataset.name} delivery {outcome.delivery_id}: {outcome.status} {outcome.reason or ''}")
+            log(
+                f"{dataset.name} delivery {outcome.delivery_id}: {outcome.status} {outcome.reason or ''}"
+            )
         return _result(summary)
 
     return _ingest
@@ -90,7 +99,8 @@ def _result(summary: IngestSummary) -> dg.MaterializeResult:
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={
                     "rejected": len(rejected),
-                    "reasons": "\n".join(f"{o.delivery_id}: {o.reason}" for o in rejected) or "none",
+                    "reasons": "\n".join(f"{o.delivery_id}: {o.reason}" for o in rejected)
+                    or "none",
                 },
             )
         ],
@@ -107,7 +117,9 @@ def landing_sensor(catalogue: dict[str, Dataset]) -> dg.SensorDefinition:
         asset_selection=[bronze_key(d) for d in catalogue.values()],
         description="Requests ingestion of any dataset with a delivery the ledger has not settled.",
     )
-    def _sensor(context: dg.SensorEvaluationContext, lakehouse: LakehouseResource) -> Iterable[dg.RunRequest]:
+    def _sensor(
+        context: dg.SensorEvaluationContext, lakehouse: LakehouseResource
+    ) -> Iterable[dg.RunRequest]:
         env = lakehouse.env()
         for dataset in catalogue.values():
             pending = pending_deliveries(env, dataset)

@@ -43,7 +43,9 @@ def build_dbt_assets(project: DbtProject, catalogue: dict[str, Dataset]) -> dg.A
         dagster_dbt_translator=LakehouseDbtTranslator(),
         name="dbt_silver",
     )
-    def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource) -> Iterator[Any]:
+    def _dbt(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource
+    ) -> Iterator[Any]:
         export_environment(lakehouse.env())
         versions = bronze_versions(lakehouse, catalogue)
         context.log.info(f"dbt reads bronze at versions {versions}")
@@ -68,9 +70,13 @@ def silver_publication(tables: tuple[str, ...] = SILVER_TABLES) -> dg.AssetsDefi
     ]
 
     @dg.multi_asset(specs=specs, name="publish_silver", can_subset=True)
-    def _publish(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> Iterator[dg.MaterializeResult]:
+    def _publish(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> Iterator[dg.MaterializeResult]:
         selected = [key.path[-1] for key in context.selected_asset_keys]
-        for result in publish_tables(lakehouse.env(), "silver", selected, run_id=context.run.run_id):
+        for result in publish_tables(
+            lakehouse.env(), "silver", selected, run_id=context.run.run_id
+        ):
             yield dg.MaterializeResult(
                 asset_key=["silver", result.table],
                 metadata={"rows": result.rows, "delta_version": result.version},
@@ -86,8 +92,10 @@ def build_transform_defs(project: DbtProject, catalogue: dict[str, Dataset]) -> 
         assets=[build_dbt_assets(project, catalogue), silver_publication()],
         resources={
             "dbt": DbtCliResource(
-                project_dir=project, profiles_dir=str(project.profiles_dir),
-                target=project.target, dbt_executable=dbt_executable(),
+                project_dir=project,
+                profiles_dir=str(project.profiles_dir),
+                target=project.target,
+                dbt_executable=dbt_executable(),
             )
         },
     )
