@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 Classification = Literal["OFFICIAL", "SECRET", "TOP_SECRET"]
 CLASSIFICATION_RANK: dict[str, int] = {"OFFICIAL": 0, "SECRET": 1, "TOP_SECRET": 2}
 ColumnType = Literal["string", "int64", "float64", "bool", "date", "timestamp", "list<string>"]
-NOT_DATASETS = {"users"}
+NOT_DATASETS = {"users", "entity_resolution"}
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
 _OWNER = re.compile(r"^(team:[A-Za-z0-9_\-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 
@@ -84,6 +84,7 @@ class Dataset(_Strict):
     timezone: str = "Europe/London"
     retention_days: int = Field(gt=0)
     refresh: str
+    duplicate_free: bool = False  # at most one record per person (an electoral roll, say)
 
     @model_validator(mode="after")
     def _consistent(self) -> Dataset:

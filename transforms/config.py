@@ -52,6 +52,10 @@ class Environment:
         return self.home / "warehouse.duckdb"
 
     @property
+    def models(self) -> Path:
+        return self.home / "models"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
+import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from transforms.config import Environment
@@ -53,3 +54,45 @@ def publish_tables(
             yield Published(table, delta.count(), delta.version())
     finally:
         con.close()
+
+
+def publish_frames(
+    env: Environment, layer: str, frames: dict[str, pl.DataFrame], *, run_id: str, warehouse: bool = True
+) -> list[Published]:
+    """Replace `<layer>.<name>` Delta tables (one commit each) and, for SQL, the warehouse copies."""
+    published = []
+    for name, frame in frames.items():
+        path = env.table_path(f"{layer}.{name}")
+        path.mkdir(parents=True, exist_ok=True)
+        write_deltalake(
+            str(path), frame.to_arrow(), mode="overwrite", schema_mode="overwrite",
+            commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
+        )
+        published.append(Published(name, frame.height, DeltaTable(str(path)).version()))
+    if warehouse:
+        copy_to_warehouse(env, layer, frames)
+    return published
+
+
+def copy_to_warehouse(env: Environment, layer: str, frames: dict[str, pl.DataFrame]) -> None:
+    """Make tables queryable as `<layer>.<name>` in the DuckDB warehouse (one writer at a time)."""
+    con = duckdb.connect(str(env.warehouse))
+    try:
+        con.execute(f'create schema if not exists "{layer}"')
+        for name, frame in frames.items():
+            con.register("__frame", frame.to_arrow())
+            con.execute(f'create or replace table "{layer}"."{name}" as select * from __frame')
+            con.unregister("__frame")
+    finally:
+        con.close()
+
+
+def append_frame(env: Environment, table: str, frame: pl.DataFrame, *, run_id: str) -> int:
+    """Append rows to an ops ledger table (one commit); returns the new version."""
+    path = env.table_path(table)
+    path.mkdir(parents=True, exist_ok=True)
+    write_deltalake(
+        str(path), frame.to_arrow(), mode="append", schema_mode="merge",
+        commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
+    )
+    return DeltaTable(str(path)).version()

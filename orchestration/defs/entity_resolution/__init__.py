@@ -1,0 +1,1 @@
+"""Entity-resolution domain: model training, resolution into gold, accuracy against truth."""

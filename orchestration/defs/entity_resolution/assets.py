@@ -1,0 +1,119 @@
+"""Training (its own asset), resolution into gold tables, and the accuracy evaluation."""
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import dagster as dg
+import polars as pl
+
+from orchestration.metadata import markdown_table
+from orchestration.resources import LakehouseResource
+from transforms.delta_io import read_table
+from transforms.evaluate.entities import er_evaluation
+from transforms.evaluate.reports import has_truth
+from transforms.publish import append_frame, publish_frames
+from transforms.resolve.config import load_resolution_config
+from transforms.resolve.pipeline import GOLD_TABLES, resolve, silver_features
+from transforms.resolve.registry import approve, registry, save_model
+from transforms.resolve.training import train_model
+
+SILVER_INPUTS = [dg.AssetKey(["silver", t]) for t in ("person_records", "addresses", "comms_identifiers", "document_identifiers", "comms_events")]
+MODEL_KEY = dg.AssetKey(["models", "entity_resolution"])
+EVALUATION_KEY = dg.AssetKey(["ops", "er_evaluations"])
+GROUP = "entity_resolution"
+
+
+@dg.asset(
+    key=MODEL_KEY, deps=SILVER_INPUTS, group_name=GROUP, kinds={"splink", "duckdb"},
+    description="Trains a candidate Splink model (blocking rules measured, u by random sampling, "
+    "EM per blocking rule) and stores it as a new version; prediction uses the latest approved one.",
+)
+def entity_resolution_model(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    env = lakehouse.env()
+    config = load_resolution_config(env.catalogue_dir)
+    features, _ = silver_features(env)
+    trained = train_model(features, config)
+    stored = save_model(env, trained.settings, trained.term_frequencies, trained.blocking_rules, features.height, context.run.run_id)
+    approved_before = registry(env).filter(pl.col("event") == "approved").height > 0
+    if config.training.auto_approve_first and not approved_before:
+        approve(env, stored.version, user="auto-approve-first", run_id=context.run.run_id)
+    approved = registry(env).filter(pl.col("event") == "approved")
+    return dg.MaterializeResult(
+        metadata={
+            "version": stored.version,
+            "approved_version": int(approved["version"].max()) if approved.height else -1,
+            "records": features.height,
+            "blocking_analysis": dg.MetadataValue.md(markdown_table(trained.blocking)),
+            "model_path": str(stored.settings_path),
+        }
+    )
+
+
+class ResolveConfig(dg.Config):
+    """`full_rebuild` re-scores every pair; otherwise only new or changed records are scored."""
+
+    full_rebuild: bool = False
+
+
+@dg.multi_asset(
+    specs=[
+        *(dg.AssetSpec(["gold", t], deps=[*SILVER_INPUTS, MODEL_KEY], group_name=GROUP, kinds={"delta", "splink"},
+                       description=f"gold.{t} (SCHEMA.md §3), Delta with time travel and a warehouse copy.")
+          for t in GOLD_TABLES),
+        dg.AssetSpec(["ops", "entity_id_changes"], deps=[MODEL_KEY], group_name=GROUP, kinds={"delta"},
+                     description="Splits, merges, new and retired entity ids, one row per change, per run."),
+    ],
+    name="resolve_entities",
+)
+def resolve_entities(
+    context: dg.AssetExecutionContext, config: ResolveConfig, lakehouse: LakehouseResource
+) -> Iterator[dg.MaterializeResult]:
+    env = lakehouse.env()
+    settings = load_resolution_config(env.catalogue_dir)
+    result = resolve(env, settings, full_rebuild=config.full_rebuild)
+    run_id = context.run.run_id
+    published = publish_frames(env, "gold", result.tables, run_id=run_id)
+    publish_frames(env, "ops", {"er_state": result.state}, run_id=run_id, warehouse=False)
+    changes = result.changes.with_columns(
+        pl.lit(run_id).alias("run_id"), pl.lit(datetime.now(timezone.utc)).alias("recorded_at"),
+        pl.lit(result.model_version).alias("model_version"),
+    )
+    version = append_frame(env, "ops.entity_id_changes", changes, run_id=run_id)
+    for table in published:
+        yield dg.MaterializeResult(
+            asset_key=["gold", table.table],
+            metadata={"rows": table.rows, "delta_version": table.version, "mode": result.scored.mode,
+                      "records_scored": result.scored.rescored_records, "model_version": result.model_version},
+        )
+    counts = changes.group_by("change").len()
+    yield dg.MaterializeResult(
+        asset_key=["ops", "entity_id_changes"],
+        metadata={"delta_version": version, **{f"changes_{c}": n for c, n in counts.iter_rows()}},
+    )
+
+
+@dg.asset(
+    key=EVALUATION_KEY, deps=[dg.AssetKey(["gold", "entity_records"])], group_name="evaluation",
+    kinds={"delta"}, description="Pairwise precision, recall, F1 and cluster metrics against truth/.",
+    check_specs=[dg.AssetCheckSpec("f1_floor", asset=EVALUATION_KEY, description="Pairwise F1 at or above the configured floor.")],
+)
+def er_evaluations(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    env = lakehouse.env()
+    if not has_truth(env):
+        return dg.MaterializeResult(
+            metadata={"status": "no ground truth"},
+            check_results=[dg.AssetCheckResult(check_name="f1_floor", passed=True, metadata={"status": "skipped"})],
+        )
+    floor = load_resolution_config(env.catalogue_dir).f1_floor
+    metrics = er_evaluation(env.truth, read_table(env, "gold.entity_records"))
+    row = pl.DataFrame([{**metrics, "run_id": context.run.run_id, "recorded_at": datetime.now(timezone.utc)}])
+    append_frame(env, "ops.er_evaluations", row, run_id=context.run.run_id)
+    return dg.MaterializeResult(
+        metadata=metrics,
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="f1_floor", passed=metrics["pairwise_f1"] >= floor,
+                metadata={"pairwise_f1": metrics["pairwise_f1"], "floor": floor},
+            )
+        ],
+    )

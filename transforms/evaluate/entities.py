@@ -1,0 +1,49 @@
+"""Entity-resolution accuracy against truth: pairwise precision, recall, F1 and cluster metrics.
+
+Pair counts come from group sizes (n choose 2), so no pair table is ever materialised.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+
+def _pairs(sizes: pl.Expr) -> pl.Expr:
+    return (sizes * (sizes - 1) / 2).sum()
+
+
+def er_evaluation(truth_dir: Path, entity_records: pl.DataFrame) -> dict[str, float | int]:
+    """Compare predicted entities with true persons for every record both know."""
+    truth = (
+        pl.read_parquet(truth_dir / "record_truth.parquet", columns=["record_key", "delivery_id", "person_id"])
+        .sort("delivery_id")
+        .unique("record_key", keep="last")
+    )
+    joined = entity_records.select("record_key", "entity_id").join(truth, on="record_key")
+    predicted = joined.group_by("entity_id").len().select(_pairs(pl.col("len"))).item()
+    actual = joined.group_by("person_id").len().select(_pairs(pl.col("len"))).item()
+    agreed = joined.group_by("entity_id", "person_id").len().select(_pairs(pl.col("len"))).item()
+    precision = agreed / predicted if predicted else 1.0
+    recall = agreed / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    persons = joined.group_by("person_id").agg(pl.col("entity_id").n_unique().alias("entities"))
+    entities = joined.group_by("entity_id").agg(pl.col("person_id").n_unique().alias("persons"))
+    exact = joined.group_by("person_id").agg(pl.col("entity_id").first(), pl.len().alias("n")).join(
+        joined.group_by("entity_id").len("m"), on="entity_id"
+    ).filter((pl.col("n") == pl.col("m")))
+    exact = exact.join(entities.filter(pl.col("persons") == 1), on="entity_id")
+    return {
+        "records": joined.height,
+        "pairwise_precision": round(precision, 4),
+        "pairwise_recall": round(recall, 4),
+        "pairwise_f1": round(f1, 4),
+        "true_pairs": int(actual),
+        "predicted_pairs": int(predicted),
+        "entities": entities.height,
+        "true_persons": persons.height,
+        "pure_entity_share": round(float((entities["persons"] == 1).mean() or 0.0), 4),
+        "unsplit_person_share": round(float((persons["entities"] == 1).mean() or 0.0), 4),
+        "exact_cluster_share": round(exact.height / max(persons.height, 1), 4),
+    }

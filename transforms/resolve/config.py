@@ -1,0 +1,50 @@
+"""Entity-resolution settings from `catalogue/entity_resolution.yml`, validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from transforms.catalogue import CatalogueError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Blocking(_Strict):
+    candidates: list[str] = Field(min_length=1)
+    max_comparisons_per_record: float = Field(gt=0)
+
+
+class Training(_Strict):
+    seed: int = 42
+    u_max_pairs: float = Field(default=2e6, gt=0)
+    deterministic_rules: list[list[str]] = Field(min_length=1)
+    deterministic_recall: float = Field(default=0.8, gt=0, le=1)
+    em_blocking: list[list[str]] = Field(min_length=1)
+    auto_approve_first: bool = True
+
+
+class ResolutionConfig(_Strict):
+    threshold_match_probability: float = Field(gt=0, lt=1)
+    evidence_threshold: float = Field(gt=0, lt=1)
+    f1_floor: float = Field(ge=0, le=1)
+    blocking: Blocking
+    training: Training
+
+
+def load_resolution_config(catalogue_dir: Path) -> ResolutionConfig:
+    """Read and validate the settings; errors name the file and the key."""
+    path = catalogue_dir / "entity_resolution.yml"
+    try:
+        return ResolutionConfig.model_validate(yaml.safe_load(path.read_text()))
+    except FileNotFoundError as exc:
+        raise CatalogueError(f"{path}: entity resolution settings not found") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise CatalogueError(f"{path}: {problems}") from exc

@@ -1,0 +1,127 @@
+"""The Splink model specification: comparisons per field and the candidate blocking rules.
+
+One function builds the settings so training, prediction, incremental scoring and bulk search
+all use the same model shape.
+"""
+
+from __future__ import annotations
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+
+# Candidate blocking rules, named; which ones are used is decided by measuring their comparison
+# counts (see blocking.py), never guessed.
+CANDIDATE_BLOCKING_RULES: dict[str, BlockingRuleCreator] = {
+    "given_family": block_on("given_name", "family_name"),
+    "family_dob": block_on("family_name", "date_of_birth"),
+    "given_dob": block_on("given_name", "date_of_birth"),
+    "dob": block_on("date_of_birth"),
+    "family_birth_year": block_on("family_name", "birth_year"),
+    "phone": block_on("phones", arrays_to_explode=["phones"]),
+    "document": block_on("documents", arrays_to_explode=["documents"]),
+    "postcode_family": block_on("postcodes", "family_name", arrays_to_explode=["postcodes"]),
+    "postcode_given": block_on("postcodes", "given_name", arrays_to_explode=["postcodes"]),
+    "postcode": block_on("postcodes", arrays_to_explode=["postcodes"]),
+    "family": block_on("family_name"),
+}
+
+
+def given_name_comparison() -> cl.CustomComparison:
+    """Exact (with term frequencies), nickname, close spelling, initial only, else."""
+    return cl.CustomComparison(
+        output_column_name="given_name",
+        comparison_levels=[
+            cll.NullLevel("given_name"),
+            cll.ExactMatchLevel("given_name", term_frequency_adjustments=True),
+            cll.CustomLevel(
+                "list_contains(given_name_variants_l, given_name_r) "
+                "or list_contains(given_name_variants_r, given_name_l)",
+                label_for_charts="Nickname of each other",
+            ),
+            cll.JaroWinklerLevel("given_name", 0.92),
+            cll.CustomLevel(
+                "(length(given_name_l) = 1 or length(given_name_r) = 1) "
+                "and left(given_name_l, 1) = left(given_name_r, 1)",
+                label_for_charts="Initial agrees",
+            ),
+            cll.JaroWinklerLevel("given_name", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def family_name_comparison() -> cl.CustomComparison:
+    """Exact (with term frequencies), swapped with the given name, close spelling, else."""
+    return cl.CustomComparison(
+        output_column_name="family_name",
+        comparison_levels=[
+            cll.NullLevel("family_name"),
+            cll.ExactMatchLevel("family_name", term_frequency_adjustments=True),
+            cll.CustomLevel(
+                "family_name_l = given_name_r and given_name_l = family_name_r",
+                label_for_charts="Given and family names swapped",
+            ),
+            cll.JaroWinklerLevel("family_name", 0.92),
+            cll.JaroWinklerLevel("family_name", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def date_of_birth_comparison() -> cl.CustomComparison:
+    """Exact, day and month transposed, one typo, same year where one side has only a year."""
+    return cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(date_of_birth_l is null and birth_year_l is null) "
+                "or (date_of_birth_r is null and birth_year_r is null)",
+                label_for_charts="Null",
+            ).configure(is_null_level=True),
+            cll.CustomLevel("date_of_birth_l = date_of_birth_r", label_for_charts="Exact match"),
+            cll.CustomLevel(
+                "year(date_of_birth_l) = year(date_of_birth_r) "
+                "and month(date_of_birth_l) = day(date_of_birth_r) "
+                "and day(date_of_birth_l) = month(date_of_birth_r)",
+                label_for_charts="Day and month transposed",
+            ),
+            cll.CustomLevel(
+                "damerau_levenshtein(cast(date_of_birth_l as varchar), "
+                "cast(date_of_birth_r as varchar)) <= 1",
+                label_for_charts="One character apart",
+            ),
+            cll.CustomLevel(
+                "(date_of_birth_l is null or date_of_birth_r is null) and birth_year_l = birth_year_r",
+                label_for_charts="Same year (one side year only)",
+            ),
+            cll.CustomLevel(
+                "abs(birth_year_l - birth_year_r) <= 1", label_for_charts="Within a year"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def build_settings(blocking_rules: list[str]) -> SettingsCreator:
+    """The model: link and dedupe across every dataset at once."""
+    unknown = [r for r in blocking_rules if r not in CANDIDATE_BLOCKING_RULES]
+    if unknown:
+        raise ValueError(f"unknown blocking rules {unknown}; known: {sorted(CANDIDATE_BLOCKING_RULES)}")
+    return SettingsCreator(
+        link_type="link_and_dedupe",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            given_name_comparison(),
+            family_name_comparison(),
+            date_of_birth_comparison(),
+            cl.ArrayIntersectAtSizes("postcodes", [1]),
+            cl.ArrayIntersectAtSizes("phones", [1]),
+            cl.ArrayIntersectAtSizes("documents", [1]),
+        ],
+        blocking_rules_to_generate_predictions=[CANDIDATE_BLOCKING_RULES[r] for r in blocking_rules],
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["classification"],
+    )

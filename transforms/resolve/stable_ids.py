@@ -1,0 +1,90 @@
+"""Entity ids that survive re-runs.
+
+Rule (documented in the README):
+1. Every new cluster is matched to the previous entities its records belonged to. Pairs
+   (cluster, previous entity) are taken in order of most shared records (ties: lower previous
+   id, then lower cluster id); each previous id goes to at most one cluster and each cluster
+   takes at most one previous id. So an entity keeps its id while its membership overlaps.
+2. A cluster that inherits nothing gets a new id derived from its smallest record key
+   (deterministic: the same data always gives the same ids).
+3. Changes are recorded: `created` (new id), `merged` (a previous entity whose records now
+   sit in another entity), `split` (a new entity carved out of a previous one),
+   `retired` (a previous entity none of whose records remain).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+CHANGE_SCHEMA = {
+    "change": pl.String, "entity_id": pl.String, "related_entity_id": pl.String, "records": pl.Int64,
+}
+
+
+def new_entity_id(smallest_record_key: str) -> str:
+    return "E" + hashlib.sha256(smallest_record_key.encode()).hexdigest()[:15].upper()
+
+
+def assign_entity_ids(
+    clusters: pl.DataFrame, previous: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`clusters` (unique_id, cluster_id) + previous (entity_id, record_key) -> ids and changes."""
+    if previous is None:
+        previous = pl.DataFrame(schema={"entity_id": pl.String, "record_key": pl.String})
+    members = clusters.select(pl.col("unique_id").alias("record_key"), pl.col("cluster_id").cast(pl.String))
+    overlap = (
+        members.join(previous.select("record_key", pl.col("entity_id").alias("previous_id")), on="record_key")
+        .group_by("cluster_id", "previous_id")
+        .len("shared")
+        .sort(["shared", "previous_id", "cluster_id"], descending=[True, False, False])
+    )
+    inherited: dict[str, str] = {}
+    taken: set[str] = set()
+    for cluster_id, previous_id, _ in overlap.iter_rows():
+        if cluster_id not in inherited and previous_id not in taken:
+            inherited[cluster_id] = previous_id
+            taken.add(previous_id)
+    smallest = members.group_by("cluster_id").agg(pl.col("record_key").min().alias("smallest"))
+    ids: dict[str, str] = {}
+    used = set(taken)
+    for cluster_id, key in smallest.sort("smallest").iter_rows():
+        if cluster_id in inherited:
+            ids[cluster_id] = inherited[cluster_id]
+            continue
+        candidate, n = new_entity_id(key), 1
+        while candidate in used:
+            n += 1
+            candidate = new_entity_id(f"{key}#{n}")
+        ids[cluster_id] = candidate
+        used.add(candidate)
+    assigned = members.with_columns(
+        pl.col("cluster_id").replace_strict(ids, return_dtype=pl.String).alias("entity_id")
+    ).select("entity_id", "record_key")
+    return assigned, _changes(assigned, previous, set(inherited.values()))
+
+
+def _changes(assigned: pl.DataFrame, previous: pl.DataFrame, carried: set[str]) -> pl.DataFrame:
+    moved = (
+        previous.select(pl.col("entity_id").alias("previous_id"), "record_key")
+        .join(assigned, on="record_key", how="left")
+        .group_by("previous_id", "entity_id")
+        .len("records")
+    )
+    previous_ids = set(previous["entity_id"].to_list())
+    rows: list[dict[str, object]] = []
+    for entity_id in sorted(set(assigned["entity_id"].to_list()) - carried):
+        sources = moved.filter(pl.col("entity_id") == entity_id)
+        if sources.height == 0:
+            rows.append({"change": "created", "entity_id": entity_id, "related_entity_id": None, "records": 0})
+        for previous_id, _, records in sources.sort("previous_id").iter_rows():
+            rows.append({"change": "split", "entity_id": entity_id, "related_entity_id": previous_id, "records": records})
+    for previous_id in sorted(previous_ids - carried):
+        targets = moved.filter((pl.col("previous_id") == previous_id) & pl.col("entity_id").is_not_null())
+        if targets.height == 0:
+            rows.append({"change": "retired", "entity_id": previous_id, "related_entity_id": None, "records": 0})
+        for _, entity_id, records in targets.sort("entity_id").iter_rows():
+            if entity_id in carried:
+                rows.append({"change": "merged", "entity_id": previous_id, "related_entity_id": entity_id, "records": records})
+    return pl.DataFrame(rows, schema=CHANGE_SCHEMA)

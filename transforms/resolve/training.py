@@ -1,0 +1,52 @@
+"""Train a Splink model: measured blocking rules, u by random sampling, EM per blocking rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from splink import DuckDBAPI, block_on
+
+from transforms.resolve.blocking import choose_blocking_rules, measure_blocking_rules
+from transforms.resolve.config import ResolutionConfig
+from transforms.resolve.linking import linker_for, register_by_dataset, term_frequencies
+from transforms.resolve.registry import TF_COLUMNS
+from transforms.resolve.settings import build_settings
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    settings: dict[str, object]
+    term_frequencies: dict[str, pl.DataFrame]
+    blocking: pl.DataFrame
+
+    @property
+    def blocking_rules(self) -> list[str]:
+        return self.blocking.filter(pl.col("chosen"))["rule"].to_list()
+
+
+def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedModel:
+    """Train on every current record; the result is a candidate model, not yet approved."""
+    db = DuckDBAPI()
+    tables = register_by_dataset(db, features)
+    sample = 1.0 if features.height <= 200_000 else 200_000 / features.height
+    measured = measure_blocking_rules(tables, config.blocking.candidates, sample=sample)
+    blocking = choose_blocking_rules(
+        measured.with_columns((pl.col("comparisons") / sample).cast(pl.Int64)),
+        features.height, config.blocking.max_comparisons_per_record,
+    )
+    chosen = blocking.filter(pl.col("chosen"))["rule"].to_list()
+    if not chosen:
+        raise ValueError("no candidate blocking rule fits the comparison budget")
+    frozen = {column: term_frequencies(features, column) for column in TF_COLUMNS}
+    linker = linker_for(db, tables, build_settings(chosen), frozen)
+    training = config.training
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(*cols, arrays_to_explode=[c for c in cols if c in ("postcodes", "phones")] or None)
+         for cols in training.deterministic_rules],
+        recall=training.deterministic_recall,
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=training.u_max_pairs, seed=training.seed)
+    for columns in training.em_blocking:
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+    return TrainedModel(linker.misc.save_model_to_json(), frozen, blocking)
