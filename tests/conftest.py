@@ -23,6 +23,31 @@ ELECTORAL_ROWS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
+    """One small lakehouse built end to end (generate, ingest, dbt, silver, gold), shared read-only."""
+    from tests.pipeline import run_everything
+    from transforms.generate import generate_catalogue
+
+    root = tmp_path_factory.mktemp("built")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAKEHOUSE_HOME", str(root / "lakehouse"))
+        patch.setenv("LAKEHOUSE_CATALOGUE", str(CATALOGUE))
+        env = get_environment()
+        generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=600, seed=7)
+        report = run_everything(env)
+        assert report.success, report.failures
+        yield env
+
+
+def copy_lakehouse(source: Environment, target: Path, monkeypatch: pytest.MonkeyPatch) -> Environment:
+    """A private, writable copy of a built lakehouse."""
+    shutil.copytree(source.home, target)
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(target))
+    monkeypatch.setenv("LAKEHOUSE_CATALOGUE", str(source.catalogue_dir))
+    return get_environment()
+
+
 @pytest.fixture()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
     """A fresh lakehouse under tmp_path with a private copy of the catalogue."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -48,19 +47,6 @@ SCHEMA_COLUMNS = {
         "cell_id",
     },
 }
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
-    root = tmp_path_factory.mktemp("silver")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LAKEHOUSE_HOME", str(root / "lakehouse"))
-        patch.setenv("LAKEHOUSE_CATALOGUE", str(CATALOGUE))
-        env = get_environment()
-        generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=600, seed=7)
-        report = run_everything(env)
-        assert report.success, report.failures
-        yield env
 
 
 @pytest.mark.parametrize("table", sorted(SCHEMA_COLUMNS))

@@ -56,7 +56,8 @@ def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]
     """Give every bronze source a schema-only placeholder view in the warehouse.
 
     dbt unit tests look up a source's columns before any model has loaded it; the placeholder
-    answers with the catalogue schema. Loading the source replaces it with the Delta view.
+    answers with the catalogue schema. Loading the source replaces it with the Delta view. A view
+    left by an earlier dbt process points at data that process registered; it is replaced too.
     """
     conn.execute("create schema if not exists bronze")
     existing = {
@@ -66,7 +67,7 @@ def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]
         ).fetchall()
     }
     for dataset in catalogue.values():
-        if dataset.name in existing:
+        if dataset.name in existing and _readable(conn, dataset.name):
             continue
         schema = pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS])
         conn.register("_bronze_placeholder", schema.empty_table())
@@ -75,4 +76,12 @@ def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]
         columns = ", ".join(
             f'cast(null as {sql_type}) as "{name}"' for name, sql_type, *_ in described
         )
-        conn.execute(f'create view bronze."{dataset.name}" as select {columns} where false')
+        conn.execute(f'create or replace view bronze."{dataset.name}" as select {columns} where false')
+
+
+def _readable(conn: DuckDBPyConnection, name: str) -> bool:
+    try:
+        conn.execute(f'describe bronze."{name}"').fetchall()
+    except Exception:  # duckdb raises Catalog/Binder errors for views over unregistered data
+        return False
+    return True

@@ -1,0 +1,122 @@
+"""Entity resolution end to end on a small synthetic catalogue (real Splink, Delta, DuckDB)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.conftest import copy_lakehouse
+from tests.pipeline import run_everything
+from transforms.config import Environment
+from transforms.delta_io import read_table
+from transforms.evaluate.entities import er_evaluation
+from transforms.generate import generate_catalogue
+from transforms.resolve.config import load_resolution_config
+from transforms.resolve.pipeline import resolve
+from transforms.resolve.registry import approved_model, registry
+
+pytestmark = pytest.mark.slow
+
+
+def _partition(records: pl.DataFrame) -> set[frozenset[str]]:
+    return {frozenset(g["record_key"]) for _, g in records.group_by("entity_id")}
+
+
+def test_clusters_match_truth_above_floor(built: Environment) -> None:
+    metrics = er_evaluation(built.truth, read_table(built, "gold.entity_records"))
+    assert metrics["pairwise_precision"] >= 0.9
+    assert metrics["pairwise_f1"] >= 0.85
+    stored = read_table(built, "ops.er_evaluations")
+    assert stored["pairwise_f1"][-1] == metrics["pairwise_f1"]
+
+
+def test_gold_tables_follow_the_schema(built: Environment) -> None:
+    entities = read_table(built, "gold.entities")
+    records = read_table(built, "gold.entity_records")
+    links = read_table(built, "gold.entity_links")
+    assert {"entity_id", "given_name", "family_name", "date_of_birth", "record_count", "datasets", "classification"} <= set(entities.columns)
+    assert {"entity_id", "record_key", "source_dataset", "cluster_match_probability"} <= set(records.columns)
+    assert {"entity_id_a", "entity_id_b", "link_type", "weight", "evidence", "classification"} <= set(links.columns)
+    assert entities["entity_id"].is_unique().all() and records["record_key"].is_unique().all()
+    persons = read_table(built, "silver.person_records")
+    assert set(records["record_key"]) == set(persons["record_key"])
+    assert entities["record_count"].sum() == records.height
+    assert set(links["link_type"]) <= {"shared_address", "shared_phone", "called"}
+    assert "called" in set(links["link_type"]) and "shared_address" in set(links["link_type"])
+    assert (links["entity_id_a"] != links["entity_id_b"]).all()
+
+
+def test_gold_is_queryable_in_the_warehouse_with_evidence(built: Environment) -> None:
+    con = duckdb.connect(str(built.warehouse), read_only=True)
+    try:
+        entity = con.sql(
+            "select entity_id from gold.entities where record_count >= 3 order by entity_id limit 1"
+        ).to_arrow_table().column(0)[0].as_py()
+        evidence = pl.from_arrow(
+            con.execute(
+                "select * from gold.entity_evidence where entity_id_l = ? and same_entity", [entity]
+            ).to_arrow_table()
+        )
+    finally:
+        con.close()
+    assert evidence.height >= 1
+    weights = [c for c in evidence.columns if c.startswith("mw_")]
+    assert {"mw_given_name", "mw_family_name", "mw_date_of_birth", "mw_postcodes", "mw_phones"} <= set(weights)
+    assert (evidence["match_probability"] >= 0.5).all()
+
+
+def test_rerun_keeps_every_entity_id(built: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = copy_lakehouse(built, tmp_path / "lakehouse", monkeypatch)
+    before = read_table(env, "gold.entity_records")
+    result = resolve(env, load_resolution_config(env.catalogue_dir))
+    assert result.scored.mode == "incremental" and result.scored.rescored_records == 0
+    after = result.tables["entity_records"]
+    assert before.select("entity_id", "record_key").sort("record_key").equals(
+        after.select("entity_id", "record_key").sort("record_key")
+    )
+    assert result.changes.height == 0
+
+
+def _second_delivery(env: Environment, tmp_path: Path) -> None:
+    """Generate two deliveries elsewhere and land only the second (as a partner would)."""
+    staging = tmp_path / "staging"
+    generate_catalogue(env.catalogue_dir, staging / "landing", staging / "truth", people=600, seed=7, deliveries=2)
+    for folder in sorted((staging / "landing").glob("*/*")):
+        target = env.landing / folder.parent.name / folder.name
+        if not target.exists():
+            shutil.copytree(folder, target)
+    shutil.copy2(staging / "truth" / "record_truth.parquet", env.truth / "record_truth.parquet")
+
+
+def test_new_delivery_incremental_equals_full_rebuild_and_ids_stay(
+    built: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = copy_lakehouse(built, tmp_path / "lakehouse", monkeypatch)
+    before = read_table(env, "gold.entity_records")
+    _second_delivery(env, tmp_path)
+    report = run_everything(env)
+    assert report.success, report.failures
+
+    incremental = read_table(env, "gold.entity_records")
+    last_changes = read_table(env, "ops.entity_id_changes")
+    assert len(registry(env).filter(pl.col("event") == "trained")) == 2  # a candidate was trained...
+    assert approved_model(env).version == 1  # ...but the approved model still scores
+    full = resolve(env, load_resolution_config(env.catalogue_dir), full_rebuild=True)
+    assert full.scored.mode == "full"
+    assert _partition(incremental) == _partition(full.tables["entity_records"])
+
+    kept = before.join(incremental, on="record_key", suffix="_now")
+    assert (kept["entity_id"] == kept["entity_id_now"]).mean() >= 0.95
+    assert set(last_changes["change"].unique()) <= {"created", "merged", "split", "retired"}
+
+
+def test_full_rebuild_is_deterministic(built: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = copy_lakehouse(built, tmp_path / "lakehouse", monkeypatch)
+    config = load_resolution_config(env.catalogue_dir)
+    first = resolve(env, config, full_rebuild=True).tables["entity_records"]
+    second = resolve(env, config, full_rebuild=True).tables["entity_records"]
+    assert first.select("entity_id", "record_key").equals(second.select("entity_id", "record_key"))

@@ -1,0 +1,497 @@
+"""Bulk search: a list of subjects matched against the resolved entities with the approved model.
+
+Subjects are normalised with the project's own rules and shaped exactly like the resolution
+input (`features.person_features`), then scored against every current record with the same
+approved Splink model and frozen term frequencies that built the entities, so a subject matches
+a record exactly when that record would have joined the subject's entity. Matched records map to
+their entities (`gold.entity_records`); each entity carries its best name, date of birth,
+classification and the entities linked to it (`gold.entity_links`).
+
+Every search is logged in the Delta ledger `ops.search_log`; `monthly_output` turns the ledger
+into the monthly figures inspectors ask for, also kept in the warehouse as
+`gold.monthly_search_output`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+from splink import DuckDBAPI
+
+from transforms.catalogue import CLASSIFICATION_RANK
+from transforms.config import Environment
+from transforms.delta_io import read_path, read_table
+from transforms.normalise.addresses import normalise_postcode
+from transforms.normalise.dates import parse_birth
+from transforms.normalise.names import parse_name
+from transforms.normalise.phones import to_e164
+from transforms.normalise.text import name_part
+from transforms.publish import append_frame, copy_to_warehouse
+from transforms.resolve.config import load_resolution_config
+from transforms.resolve.features import FEATURE_COLUMNS, _canonical, name_variants
+from transforms.resolve.linking import model_linker, register_by_dataset, to_polars
+from transforms.resolve.pipeline import silver_features
+from transforms.resolve.registry import StoredModel, approved_model
+
+SUBJECT_DATASET = "search_subjects"
+SUBJECT_PREFIX = "subject:"
+SUBJECT_CLASSIFICATION = "OFFICIAL"
+SUBJECT_COLUMNS = (
+    "subject_id",
+    "name",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "postcode",
+    "phone",
+)
+SEARCH_LOG = "ops.search_log"
+MONTHLY_TABLE = "monthly_search_output"  # gold.monthly_search_output in the warehouse
+
+FEATURE_SCHEMA = {
+    "unique_id": pl.String,
+    "source_dataset": pl.String,
+    "classification": pl.String,
+    "given_name": pl.String,
+    "family_name": pl.String,
+    "given_name_variants": pl.List(pl.String),
+    "date_of_birth": pl.Date,
+    "birth_year": pl.Int64,
+    "postcodes": pl.List(pl.String),
+    "phones": pl.List(pl.String),
+    "documents": pl.List(pl.String),
+}
+RESULT_SCHEMA = {
+    "subject_id": pl.String,
+    "entity_id": pl.String,
+    "match_probability": pl.Float64,
+    "given_name": pl.String,
+    "family_name": pl.String,
+    "date_of_birth": pl.Date,
+    "classification": pl.String,
+    "linked_entities": pl.List(pl.String),
+}
+LOG_SCHEMA = pa.schema(
+    [
+        ("task", pa.string()),
+        ("user", pa.string()),
+        ("purpose", pa.string()),
+        ("subjects", pa.int64()),
+        ("entities_matched", pa.int64()),
+        ("links_found", pa.int64()),
+        ("seconds", pa.float64()),
+        ("searched_at", pa.timestamp("us", tz="UTC")),
+        ("search_id", pa.string()),
+    ]
+)
+MONTHLY_SCHEMA = {
+    "month": pl.Date,
+    "bulk_searches": pl.Int64,
+    "entities_searched": pl.Int64,
+    "entities_matched": pl.Int64,
+    "links_found": pl.Int64,
+}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_UK_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+
+
+# --- subjects -------------------------------------------------------------------------------
+
+
+def _normalise_headers(subjects: pl.DataFrame, source: str = "subjects") -> pl.DataFrame:
+    """Lower-case, trimmed headers; unknown or repeated columns refused; missing ones null."""
+    names = [c.strip().lower() for c in subjects.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{source}: columns {repeated} appear more than once")
+    unknown = [n for n in names if n not in SUBJECT_COLUMNS]
+    if unknown:
+        raise ValueError(
+            f"{source}: unknown columns {unknown}; expected any of {list(SUBJECT_COLUMNS)}"
+        )
+    frame = subjects.rename(dict(zip(subjects.columns, names, strict=True)))
+    frame = frame.with_columns(pl.col(n).cast(pl.String) for n in names)
+    missing = [c for c in SUBJECT_COLUMNS if c not in names]
+    return frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing).select(
+        SUBJECT_COLUMNS
+    )
+
+
+def read_subjects(path: Path) -> pl.DataFrame:
+    """The subjects CSV as text columns (headers case-insensitive); errors name the file."""
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path}: subjects file not found") from exc
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(f"{path}: not a readable CSV: {exc}") from exc
+    if frame.height == 0:
+        raise ValueError(f"{path}: no subjects (the file has a header but no rows)")
+    return _normalise_headers(frame, str(path))
+
+
+def _text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def _birth(text: str) -> tuple[date, int] | None:
+    """ISO `YYYY-MM-DD` or `DD/MM/YYYY` -> (date, year), None when not a date of birth."""
+    fmt = "%Y-%m-%d" if _ISO_DATE.match(text) else "%d/%m/%Y" if _UK_DATE.match(text) else None
+    if fmt is None:
+        return None
+    parsed = parse_birth(text, fmt)
+    if parsed.date_of_birth is None or parsed.birth_year is None:
+        return None
+    return parsed.date_of_birth, parsed.birth_year
+
+
+def _subject_row(number: int, row: dict[str, str | None]) -> dict[str, object]:
+    """One subject -> one feature row; ValueError names the row and the field."""
+    subject_id = _text(row["subject_id"]) or str(number)
+    where = f"subjects row {number} (subject_id {subject_id!r})"
+    given, family = None, None
+    name = _text(row["name"])
+    if name is not None:
+        style = "surname_comma_forenames" if "," in name else "forename_middle_surname"
+        parsed = parse_name(name, style)
+        given, family = parsed.given_name, parsed.family_name
+        if given is None and family is None:
+            raise ValueError(f"{where}: name: {name!r} holds no name")
+    explicit_given = name_part(_text(row["given_name"]))
+    if explicit_given is not None:
+        given = explicit_given.split(" ")[0]  # the first forename, as silver keeps it
+    elif _text(row["given_name"]) is not None:
+        raise ValueError(f"{where}: given_name: {row['given_name']!r} holds no name")
+    explicit_family = name_part(_text(row["family_name"]))
+    if explicit_family is not None:
+        family = explicit_family
+    elif _text(row["family_name"]) is not None:
+        raise ValueError(f"{where}: family_name: {row['family_name']!r} holds no name")
+
+    date_of_birth, birth_year = None, None
+    dob_text = _text(row["date_of_birth"])
+    if dob_text is not None:
+        birth = _birth(dob_text)
+        if birth is None:
+            raise ValueError(
+                f"{where}: date_of_birth: {dob_text!r} is not a date of birth (YYYY-MM-DD or DD/MM/YYYY)"
+            )
+        date_of_birth, birth_year = birth
+
+    postcode = None
+    postcode_text = _text(row["postcode"])
+    if postcode_text is not None:
+        postcode = normalise_postcode(postcode_text)
+        if postcode is None:
+            raise ValueError(f"{where}: postcode: {postcode_text!r} is not a UK postcode")
+
+    phone = None
+    phone_text = _text(row["phone"])
+    if phone_text is not None:
+        phone = to_e164(phone_text)
+        if phone is None:
+            raise ValueError(f"{where}: phone: {phone_text!r} is not a phone number")
+
+    if given is None and family is None and phone is None and postcode is None:
+        raise ValueError(
+            f"{where}: name: a subject needs a name, a phone or a postcode to search on"
+        )
+    return {
+        "unique_id": SUBJECT_PREFIX + subject_id,
+        "source_dataset": SUBJECT_DATASET,
+        "classification": SUBJECT_CLASSIFICATION,
+        "given_name": given,
+        "family_name": family,
+        "date_of_birth": date_of_birth,
+        "birth_year": birth_year,
+        "postcodes": [postcode] if postcode else None,
+        "phones": [phone] if phone else None,
+        "documents": None,
+    }
+
+
+def subjects_to_features(subjects: pl.DataFrame) -> pl.DataFrame:
+    """Subjects shaped exactly like `person_features` output, in file order."""
+    frame = _normalise_headers(subjects)
+    if frame.height == 0:
+        raise ValueError("subjects: no rows to search")
+    rows = [_subject_row(i, row) for i, row in enumerate(frame.iter_rows(named=True), start=1)]
+    ids = [str(r["unique_id"]) for r in rows]
+    repeated = sorted({i.removeprefix(SUBJECT_PREFIX) for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"subjects: subject_id {repeated} used by more than one row")
+    raw = pl.DataFrame(
+        rows, schema={k: v for k, v in FEATURE_SCHEMA.items() if k != "given_name_variants"}
+    )
+    features = raw.with_columns(_canonical("given_name"), _canonical("family_name"))
+    variants = [list(name_variants(g)) for g in features["given_name"].to_list()]
+    return features.with_columns(
+        pl.Series("given_name_variants", variants, dtype=pl.List(pl.String))
+    ).select(FEATURE_COLUMNS)
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+def score_subjects(
+    subject_features: pl.DataFrame, records: pl.DataFrame, model: StoredModel, threshold: float
+) -> pl.DataFrame:
+    """Pairs (subject unique_id, record_key, match_probability) at or above `threshold`."""
+    empty = pl.DataFrame(
+        schema={"unique_id": pl.String, "record_key": pl.String, "match_probability": pl.Float64}
+    )
+    if subject_features.height == 0 or records.height == 0:
+        return empty
+    db = DuckDBAPI()
+    subject_tables = register_by_dataset(db, subject_features, prefix="subject_")
+    record_tables = register_by_dataset(db, records, prefix="record_")
+    linker = model_linker(db, subject_tables + record_tables, model)
+    scored = to_polars(
+        linker.inference.predict_between(
+            subject_tables,
+            record_tables,
+            threshold_match_probability=threshold,
+            warning_mode="never",  # the approved model's training already reported its gaps
+        )
+    )
+    if scored.height == 0:
+        return empty
+    left_is_subject = pl.col("source_dataset_l") == SUBJECT_DATASET
+    return scored.select(
+        pl.when(left_is_subject).then("unique_id_l").otherwise("unique_id_r").alias("unique_id"),
+        pl.when(left_is_subject).then("unique_id_r").otherwise("unique_id_l").alias("record_key"),
+        pl.col("match_probability").cast(pl.Float64),
+    )
+
+
+def linked_entities(links: pl.DataFrame) -> pl.DataFrame:
+    """entity_id -> sorted list of the distinct entities linked to it (either direction)."""
+    both = pl.concat(
+        [
+            links.select(
+                pl.col("entity_id_a").alias("entity_id"), pl.col("entity_id_b").alias("other")
+            ),
+            links.select(
+                pl.col("entity_id_b").alias("entity_id"), pl.col("entity_id_a").alias("other")
+            ),
+        ]
+    )
+    return both.group_by("entity_id").agg(pl.col("other").unique().sort().alias("linked_entities"))
+
+
+def assemble(
+    subject_features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    members: pl.DataFrame,
+    entities: pl.DataFrame,
+    links: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per (subject, entity) with the best probability; unmatched subjects once, null."""
+    order = subject_features.select(
+        pl.col("unique_id"),
+        pl.col("unique_id").str.strip_prefix(SUBJECT_PREFIX).alias("subject_id"),
+        pl.int_range(pl.len()).alias("_order"),
+    )
+    best = (
+        pairs.join(members.select("record_key", "entity_id"), on="record_key", how="inner")
+        .group_by("unique_id", "entity_id")
+        .agg(pl.col("match_probability").max())
+    )
+    details = entities.select(
+        "entity_id", "given_name", "family_name", "date_of_birth", "classification"
+    )
+    return (
+        order.join(best, on="unique_id", how="left")
+        .join(details, on="entity_id", how="left")
+        .join(linked_entities(links), on="entity_id", how="left")
+        .with_columns(
+            pl.when(pl.col("entity_id").is_not_null())
+            .then(pl.col("linked_entities").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            .alias("linked_entities")
+        )
+        .sort(
+            "_order",
+            pl.col("match_probability").fill_null(-1.0),
+            "entity_id",
+            descending=[False, True, False],
+        )
+        .select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+    )
+
+
+def search(
+    env: Environment,
+    subjects: pl.DataFrame,
+    *,
+    model: StoredModel | None = None,
+    threshold: float | None = None,
+) -> pl.DataFrame:
+    """Match subjects against the resolved entities with the approved model (RESULT_SCHEMA)."""
+    subject_features = subjects_to_features(subjects)
+    model = model or approved_model(env)
+    if threshold is None:
+        threshold = load_resolution_config(env.catalogue_dir).threshold_match_probability
+    records, _ = silver_features(env)
+    pairs = score_subjects(subject_features, records, model, threshold)
+    return assemble(
+        subject_features,
+        pairs,
+        read_table(env, "gold.entity_records"),
+        read_table(env, "gold.entities"),
+        read_table(env, "gold.entity_links"),
+    )
+
+
+# --- clearance ------------------------------------------------------------------------------
+
+
+def _rank(column: str) -> pl.Expr:
+    return pl.col(column).replace_strict(
+        CLASSIFICATION_RANK, default=max(CLASSIFICATION_RANK.values()) + 1, return_dtype=pl.Int64
+    )
+
+
+def restrict(
+    results: pl.DataFrame, clearance: str, entities: pl.DataFrame, links: pl.DataFrame
+) -> tuple[pl.DataFrame, int]:
+    """What a user cleared to `clearance` may see, and how many matched entities were withheld.
+
+    Matches with an entity classified above the clearance are dropped (a subject left with
+    none appears once with a null entity_id); linked entities are kept only when both the link
+    and the linked entity are within the clearance.
+    """
+    limit = CLASSIFICATION_RANK[clearance]
+    above = results.filter(pl.col("entity_id").is_not_null() & (_rank("classification") > limit))
+    withheld = above["entity_id"].n_unique()
+    visible_entities = entities.filter(_rank("classification") <= limit).select("entity_id")
+    visible_links = (
+        links.filter(_rank("classification") <= limit)
+        .join(visible_entities, left_on="entity_id_a", right_on="entity_id", how="semi")
+        .join(visible_entities, left_on="entity_id_b", right_on="entity_id", how="semi")
+    )
+    kept = results.filter(pl.col("entity_id").is_null() | (_rank("classification") <= limit))
+    kept = (
+        kept.drop("linked_entities")
+        .join(linked_entities(visible_links), on="entity_id", how="left")
+        .with_columns(
+            pl.when(pl.col("entity_id").is_not_null())
+            .then(pl.col("linked_entities").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            .alias("linked_entities")
+        )
+    )
+    emptied = (
+        results.select("subject_id")
+        .unique(maintain_order=True)
+        .join(kept.select("subject_id"), on="subject_id", how="anti")
+        .with_columns(pl.lit(None, dtype=pl.String).alias("entity_id"))
+    )
+    order = results.select("subject_id").unique(maintain_order=True).with_row_index("_order")
+    visible = (
+        pl.concat([kept, emptied], how="diagonal_relaxed")
+        .join(order, on="subject_id")
+        .sort(
+            "_order",
+            pl.col("match_probability").fill_null(-1.0),
+            "entity_id",
+            descending=[False, True, False],
+        )
+        .select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+    )
+    return visible, withheld
+
+
+def restrict_for(
+    env: Environment, results: pl.DataFrame, clearance: str
+) -> tuple[pl.DataFrame, int]:
+    """`restrict` against the current gold tables."""
+    return restrict(
+        results, clearance, read_table(env, "gold.entities"), read_table(env, "gold.entity_links")
+    )
+
+
+@dataclass(frozen=True)
+class SearchCounts:
+    subjects: int
+    matched: int  # distinct entities
+    links: int  # distinct links between a matched entity and another entity
+
+
+def counts(results: pl.DataFrame) -> SearchCounts:
+    """Distinct subjects, matched entities and links in a search result."""
+    matched = results.filter(pl.col("entity_id").is_not_null())
+    pairs = (
+        matched.select("entity_id", "linked_entities")
+        .explode("linked_entities")
+        .drop_nulls()
+        .select(
+            pl.min_horizontal("entity_id", "linked_entities").alias("a"),
+            pl.max_horizontal("entity_id", "linked_entities").alias("b"),
+        )
+        .unique()
+    )
+    return SearchCounts(
+        results["subject_id"].n_unique(), matched["entity_id"].n_unique(), pairs.height
+    )
+
+
+# --- the ledger and the monthly figures -----------------------------------------------------
+
+
+def log_search(
+    env: Environment,
+    task: str,
+    user: str,
+    purpose: str,
+    subjects_count: int,
+    matches: int,
+    links: int,
+    seconds: float,
+    run_id: str,
+) -> str:
+    """Append one row to `ops.search_log` and refresh `gold.monthly_search_output`; returns the search id."""
+    row = {
+        "task": task,
+        "user": user,
+        "purpose": purpose,
+        "subjects": subjects_count,
+        "entities_matched": matches,
+        "links_found": links,
+        "seconds": round(float(seconds), 3),
+        "searched_at": datetime.now(UTC),
+        "search_id": run_id,
+    }
+    frame = pl.from_arrow(pa.Table.from_pylist([row], schema=LOG_SCHEMA))
+    assert isinstance(frame, pl.DataFrame)
+    append_frame(env, SEARCH_LOG, frame, run_id=run_id)
+    refresh_warehouse(env)
+    return run_id
+
+
+def monthly_output(env: Environment) -> pl.DataFrame:
+    """Per calendar month (UTC): bulk searches, entities searched and matched, links found."""
+    log = read_path(env.table_path(SEARCH_LOG))
+    if log is None or log.height == 0:
+        return pl.DataFrame(schema=MONTHLY_SCHEMA)
+    return (
+        log.group_by(pl.col("searched_at").dt.truncate("1mo").dt.date().alias("month"))
+        .agg(
+            pl.len().alias("bulk_searches"),
+            pl.col("subjects").sum().alias("entities_searched"),
+            pl.col("entities_matched").sum(),
+            pl.col("links_found").sum(),
+        )
+        .select([pl.col(c).cast(t) for c, t in MONTHLY_SCHEMA.items()])
+        .sort("month")
+    )
+
+
+def refresh_warehouse(env: Environment) -> None:
+    """Replace `gold.monthly_search_output` in the DuckDB warehouse with the current figures."""
+    copy_to_warehouse(env, "gold", {MONTHLY_TABLE: monthly_output(env)})
