@@ -35,6 +35,7 @@ def run_assets(
     defs: dg.Definitions | None = None,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
+    run_config: dict[str, object] | None = None,
 ) -> RunReport:
     """Materialise the whole graph, or `selection` (Dagster's asset selection syntax)."""
     defs = defs or load_definitions()
@@ -47,7 +48,7 @@ def run_assets(
         selection=selection,
         instance=instance,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})},
         tags={"launched_by": "lakehouse run"},
     )
     report = RunReport(run_id=result.run_id, success=result.success)

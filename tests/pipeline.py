@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dbt_project import dbt_project_for
-from orchestration.defs.entity_resolution.assets import entity_resolution_model, er_evaluations, resolve_entities
+from orchestration.defs.entity_resolution.definitions import defs as er_defs
 from orchestration.defs.evaluation.normalisation import normalisation_report
 from orchestration.defs.ingest.factory import build_ingest_defs
 from orchestration.defs.transform.factory import build_transform_defs
@@ -22,7 +22,7 @@ def definitions_for(env: Environment) -> dg.Definitions:
         build_ingest_defs(catalogue),
         build_transform_defs(dbt_project_for(env), catalogue),
         dg.Definitions(
-            assets=[normalisation_report, entity_resolution_model, resolve_entities, er_evaluations],
+            assets=[normalisation_report, *(er_defs.assets or [])],
             resources={
                 "lakehouse": LakehouseResource(
                     home=str(env.home), catalogue_dir=str(env.catalogue_dir)

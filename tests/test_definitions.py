@@ -27,7 +27,9 @@ EXPECTED_KEYS = (
     | {"dbt/intermediate/int_records__unioned", "dbt/intermediate/int_person_records__normalised"}
     | {f"dbt/silver/{table}" for table in SILVER | {"normalisation_invalid_counts"}}
     | {f"silver/{table}" for table in SILVER}
-    | {"ops/normalisation_report"}
+    | {"ops/normalisation_report", "ops/er_evaluations", "ops/entity_id_changes"}
+    | {"models/entity_resolution", "reports/er_dashboards"}
+    | {f"gold/{table}" for table in ("entities", "entity_records", "entity_links", "entity_evidence")}
 )
 
 

@@ -16,6 +16,7 @@ from transforms.delta_io import read_table
 from transforms.evaluate.entities import er_evaluation
 from transforms.generate import generate_catalogue
 from transforms.resolve.config import load_resolution_config
+from transforms.resolve.dashboards import make_self_contained, remote_references
 from transforms.resolve.pipeline import resolve
 from transforms.resolve.registry import approved_model, registry
 
@@ -120,3 +121,16 @@ def test_full_rebuild_is_deterministic(built: Environment, tmp_path: Path, monke
     first = resolve(env, config, full_rebuild=True).tables["entity_records"]
     second = resolve(env, config, full_rebuild=True).tables["entity_records"]
     assert first.select("entity_id", "record_key").equals(second.select("entity_id", "record_key"))
+
+
+def test_dashboards_are_written_and_load_nothing_remote(built: Environment) -> None:
+    pages = sorted((built.reports / "er").glob("*.html"))
+    assert [p.name for p in pages] == ["cluster_studio.html", "comparison_viewer.html"]
+    for page in pages:
+        assert remote_references(page.read_text()) == []
+
+
+def test_remote_reference_scanner_catches_cdn_loads() -> None:
+    html = '<script src="https://cdn.example/x.js"></script><link href="//fonts.example/f.css">'
+    assert len(remote_references(html)) == 2
+    assert make_self_contained('<link rel="preconnect" href="https://fonts.gstatic.com" crossorigin>x') == "x"

@@ -14,7 +14,8 @@ from transforms.evaluate.reports import has_truth
 from transforms.publish import append_frame, publish_frames
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.pipeline import GOLD_TABLES, resolve, silver_features
-from transforms.resolve.registry import approve, registry, save_model
+from transforms.resolve.dashboards import write_dashboards
+from transforms.resolve.registry import approve, approved_model, registry, save_model
 from transforms.resolve.training import train_model
 
 SILVER_INPUTS = [dg.AssetKey(["silver", t]) for t in ("person_records", "addresses", "comms_identifiers", "document_identifiers", "comms_events")]
@@ -114,6 +115,31 @@ def er_evaluations(context: dg.AssetExecutionContext, lakehouse: LakehouseResour
             dg.AssetCheckResult(
                 check_name="f1_floor", passed=metrics["pairwise_f1"] >= floor,
                 metadata={"pairwise_f1": metrics["pairwise_f1"], "floor": floor},
+            )
+        ],
+    )
+
+
+DASHBOARDS_KEY = dg.AssetKey(["reports", "er_dashboards"])
+
+
+@dg.asset(
+    key=DASHBOARDS_KEY, deps=[dg.AssetKey(["gold", "entity_records"])], group_name=GROUP, kinds={"html", "splink"},
+    description="Splink comparison viewer and cluster studio under reports/er/, checked to load nothing "
+    "from the network.",
+    check_specs=[dg.AssetCheckSpec("renders_offline", asset=DASHBOARDS_KEY, description="No CDN or web-font loads.")],
+)
+def er_dashboards(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    env = lakehouse.env()
+    features, _ = silver_features(env)
+    pages = write_dashboards(env, features, read_table(env, "gold.entity_records"), approved_model(env))
+    remote = {p.path.name: p.remote_references for p in pages if not p.offline}
+    return dg.MaterializeResult(
+        metadata={p.path.stem: dg.MetadataValue.path(str(p.path)) for p in pages},
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="renders_offline", passed=not remote, severity=dg.AssetCheckSeverity.WARN,
+                metadata={"remote_references": str(remote) if remote else "none"},
             )
         ],
     )

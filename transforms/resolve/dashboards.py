@@ -1,0 +1,81 @@
+"""Splink's comparison viewer and cluster studio, written as HTML under `reports/er/`.
+
+Both pages must render air-gapped: after writing, every page is scanned for scripts, styles or
+fonts loaded from the network, and the scan's result is returned (and shown in the UI).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from splink import DuckDBAPI
+
+from transforms.config import Environment
+from transforms.resolve.linking import model_linker, register_by_dataset
+from transforms.resolve.registry import StoredModel
+
+_REMOTE = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", re.IGNORECASE)
+_FONT_LINK = re.compile(
+    r"""<link[^>]*(?:fonts\.googleapis\.com|fonts\.gstatic\.com)[^>]*>\s*""", re.IGNORECASE
+)
+_IMPORT = re.compile(r"""(?:@import|import\s*\(|from\s+["'])\s*["']?https?://""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    path: Path
+    remote_references: list[str]
+
+    @property
+    def offline(self) -> bool:
+        return not self.remote_references
+
+
+def remote_references(html: str) -> list[str]:
+    """Every network load a page would attempt (empty when it renders offline)."""
+    hits = [m.group(0) for m in _REMOTE.finditer(html)] + [m.group(0) for m in _IMPORT.finditer(html)]
+    return sorted(set(hits))
+
+
+def make_self_contained(html: str) -> str:
+    """Drop the web-font links Splink's pages carry; the pages fall back to local fonts."""
+    return _FONT_LINK.sub("", html)
+
+
+def write_dashboards(
+    env: Environment, features: pl.DataFrame, records: pl.DataFrame, model: StoredModel, sample_size: int = 20
+) -> list[Dashboard]:
+    """Comparison viewer over the model's predictions and cluster studio over a sample of entities."""
+    out = env.reports / "er"
+    out.mkdir(parents=True, exist_ok=True)
+    db = DuckDBAPI()
+    linker = model_linker(db, register_by_dataset(db, features), model)
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clustered = features.join(
+        records.select(pl.col("record_key").alias("unique_id"), pl.col("entity_id").alias("cluster_id")),
+        on="unique_id",
+    )
+    clusters = db.register(clustered.to_arrow(), table_name="__clustered")
+    big = (
+        records.group_by("entity_id").len().filter(pl.col("len") > 1).sort("entity_id")["entity_id"]
+        .head(sample_size).to_list()
+    )
+    pages = {
+        "comparison_viewer.html": lambda p: linker.visualisations.comparison_viewer_dashboard(
+            predictions, str(p), overwrite=True, num_example_rows=2
+        ),
+        "cluster_studio.html": lambda p: linker.visualisations.cluster_studio_dashboard(
+            predictions, clusters, str(p), cluster_ids=big, overwrite=True
+        ),
+    }
+    written = []
+    for name, render in pages.items():
+        path = out / name
+        render(path)
+        html = make_self_contained(path.read_text(errors="replace"))
+        path.write_text(html)
+        written.append(Dashboard(path, remote_references(html)))
+    return written
