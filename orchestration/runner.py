@@ -48,7 +48,10 @@ def run_assets(
         selection=selection,
         instance=instance,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+            **(run_config or {}),
+        },
         tags={"launched_by": "lakehouse run"},
     )
     report = RunReport(run_id=result.run_id, success=result.success)

@@ -40,7 +40,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
         yield env
 
 
-def copy_lakehouse(source: Environment, target: Path, monkeypatch: pytest.MonkeyPatch) -> Environment:
+def copy_lakehouse(
+    source: Environment, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> Environment:
     """A private, writable copy of a built lakehouse."""
     shutil.copytree(source.home, target)
     monkeypatch.setenv("LAKEHOUSE_HOME", str(target))

@@ -29,7 +29,10 @@ EXPECTED_KEYS = (
     | {f"silver/{table}" for table in SILVER}
     | {"ops/normalisation_report", "ops/er_evaluations", "ops/entity_id_changes"}
     | {"models/entity_resolution", "reports/er_dashboards"}
-    | {f"gold/{table}" for table in ("entities", "entity_records", "entity_links", "entity_evidence")}
+    | {
+        f"gold/{table}"
+        for table in ("entities", "entity_records", "entity_links", "entity_evidence")
+    }
 )
 
 

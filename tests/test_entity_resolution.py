@@ -39,9 +39,26 @@ def test_gold_tables_follow_the_schema(built: Environment) -> None:
     entities = read_table(built, "gold.entities")
     records = read_table(built, "gold.entity_records")
     links = read_table(built, "gold.entity_links")
-    assert {"entity_id", "given_name", "family_name", "date_of_birth", "record_count", "datasets", "classification"} <= set(entities.columns)
-    assert {"entity_id", "record_key", "source_dataset", "cluster_match_probability"} <= set(records.columns)
-    assert {"entity_id_a", "entity_id_b", "link_type", "weight", "evidence", "classification"} <= set(links.columns)
+    assert {
+        "entity_id",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "record_count",
+        "datasets",
+        "classification",
+    } <= set(entities.columns)
+    assert {"entity_id", "record_key", "source_dataset", "cluster_match_probability"} <= set(
+        records.columns
+    )
+    assert {
+        "entity_id_a",
+        "entity_id_b",
+        "link_type",
+        "weight",
+        "evidence",
+        "classification",
+    } <= set(links.columns)
     assert entities["entity_id"].is_unique().all() and records["record_key"].is_unique().all()
     persons = read_table(built, "silver.person_records")
     assert set(records["record_key"]) == set(persons["record_key"])
@@ -54,9 +71,14 @@ def test_gold_tables_follow_the_schema(built: Environment) -> None:
 def test_gold_is_queryable_in_the_warehouse_with_evidence(built: Environment) -> None:
     con = duckdb.connect(str(built.warehouse), read_only=True)
     try:
-        entity = con.sql(
-            "select entity_id from gold.entities where record_count >= 3 order by entity_id limit 1"
-        ).to_arrow_table().column(0)[0].as_py()
+        entity = (
+            con.sql(
+                "select entity_id from gold.entities where record_count >= 3 order by entity_id limit 1"
+            )
+            .to_arrow_table()
+            .column(0)[0]
+            .as_py()
+        )
         evidence = pl.from_arrow(
             con.execute(
                 "select * from gold.entity_evidence where entity_id_l = ? and same_entity", [entity]
@@ -66,18 +88,28 @@ def test_gold_is_queryable_in_the_warehouse_with_evidence(built: Environment) ->
         con.close()
     assert evidence.height >= 1
     weights = [c for c in evidence.columns if c.startswith("mw_")]
-    assert {"mw_given_name", "mw_family_name", "mw_date_of_birth", "mw_postcodes", "mw_phones"} <= set(weights)
+    assert {
+        "mw_given_name",
+        "mw_family_name",
+        "mw_date_of_birth",
+        "mw_postcodes",
+        "mw_phones",
+    } <= set(weights)
     assert (evidence["match_probability"] >= 0.5).all()
 
 
-def test_rerun_keeps_every_entity_id(built: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rerun_keeps_every_entity_id(
+    built: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = copy_lakehouse(built, tmp_path / "lakehouse", monkeypatch)
     before = read_table(env, "gold.entity_records")
     result = resolve(env, load_resolution_config(env.catalogue_dir))
     assert result.scored.mode == "incremental" and result.scored.rescored_records == 0
     after = result.tables["entity_records"]
-    assert before.select("entity_id", "record_key").sort("record_key").equals(
-        after.select("entity_id", "record_key").sort("record_key")
+    assert (
+        before.select("entity_id", "record_key")
+        .sort("record_key")
+        .equals(after.select("entity_id", "record_key").sort("record_key"))
     )
     assert result.changes.height == 0
 
@@ -85,7 +117,9 @@ def test_rerun_keeps_every_entity_id(built: Environment, tmp_path: Path, monkeyp
 def _second_delivery(env: Environment, tmp_path: Path) -> None:
     """Generate two deliveries elsewhere and land only the second (as a partner would)."""
     staging = tmp_path / "staging"
-    generate_catalogue(env.catalogue_dir, staging / "landing", staging / "truth", people=600, seed=7, deliveries=2)
+    generate_catalogue(
+        env.catalogue_dir, staging / "landing", staging / "truth", people=600, seed=7, deliveries=2
+    )
     for folder in sorted((staging / "landing").glob("*/*")):
         target = env.landing / folder.parent.name / folder.name
         if not target.exists():
@@ -104,7 +138,9 @@ def test_new_delivery_incremental_equals_full_rebuild_and_ids_stay(
 
     incremental = read_table(env, "gold.entity_records")
     last_changes = read_table(env, "ops.entity_id_changes")
-    assert len(registry(env).filter(pl.col("event") == "trained")) == 2  # a candidate was trained...
+    assert (
+        len(registry(env).filter(pl.col("event") == "trained")) == 2
+    )  # a candidate was trained...
     assert approved_model(env).version == 1  # ...but the approved model still scores
     full = resolve(env, load_resolution_config(env.catalogue_dir), full_rebuild=True)
     assert full.scored.mode == "full"
@@ -115,7 +151,9 @@ def test_new_delivery_incremental_equals_full_rebuild_and_ids_stay(
     assert set(last_changes["change"].unique()) <= {"created", "merged", "split", "retired"}
 
 
-def test_full_rebuild_is_deterministic(built: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_rebuild_is_deterministic(
+    built: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = copy_lakehouse(built, tmp_path / "lakehouse", monkeypatch)
     config = load_resolution_config(env.catalogue_dir)
     first = resolve(env, config, full_rebuild=True).tables["entity_records"]
@@ -133,4 +171,7 @@ def test_dashboards_are_written_and_load_nothing_remote(built: Environment) -> N
 def test_remote_reference_scanner_catches_cdn_loads() -> None:
     html = '<script src="https://cdn.example/x.js"></script><link href="//fonts.example/f.css">'
     assert len(remote_references(html)) == 2
-    assert make_self_contained('<link rel="preconnect" href="https://fonts.gstatic.com" crossorigin>x') == "x"
+    assert (
+        make_self_contained('<link rel="preconnect" href="https://fonts.gstatic.com" crossorigin>x')
+        == "x"
+    )

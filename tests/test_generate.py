@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from transforms.catalogue import dataset_files
 from transforms.generate import GenerationReport, generate_catalogue
 from transforms.generate.contracts import Contract, load_contracts
 from transforms.generate.noise import Noiser
@@ -74,7 +75,7 @@ def all_files(root: Path) -> dict[str, bytes]:
 
 def test_every_dataset_and_delivery_is_written(run, contracts) -> None:
     landing_dir, truth_dir, report = run
-    assert set(contracts) == {p.stem for p in CATALOGUE.glob("*.yml")} - {"users"}
+    assert set(contracts) == {p.stem for p in dataset_files(CATALOGUE)}
     for name, contract in contracts.items():
         for delivery in (D0, D1):
             path = landing_dir / name / delivery / f"{name}.{contract.extension}"

@@ -76,7 +76,9 @@ def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]
         columns = ", ".join(
             f'cast(null as {sql_type}) as "{name}"' for name, sql_type, *_ in described
         )
-        conn.execute(f'create or replace view bronze."{dataset.name}" as select {columns} where false')
+        conn.execute(
+            f'create or replace view bronze."{dataset.name}" as select {columns} where false'
+        )
 
 
 def _readable(conn: DuckDBPyConnection, name: str) -> bool:

@@ -57,7 +57,12 @@ def publish_tables(
 
 
 def publish_frames(
-    env: Environment, layer: str, frames: dict[str, pl.DataFrame], *, run_id: str, warehouse: bool = True
+    env: Environment,
+    layer: str,
+    frames: dict[str, pl.DataFrame],
+    *,
+    run_id: str,
+    warehouse: bool = True,
 ) -> list[Published]:
     """Replace `<layer>.<name>` Delta tables (one commit each) and, for SQL, the warehouse copies."""
     published = []
@@ -65,7 +70,10 @@ def publish_frames(
         path = env.table_path(f"{layer}.{name}")
         path.mkdir(parents=True, exist_ok=True)
         write_deltalake(
-            str(path), frame.to_arrow(), mode="overwrite", schema_mode="overwrite",
+            str(path),
+            frame.to_arrow(),
+            mode="overwrite",
+            schema_mode="overwrite",
             commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
         )
         published.append(Published(name, frame.height, DeltaTable(str(path)).version()))
@@ -92,7 +100,10 @@ def append_frame(env: Environment, table: str, frame: pl.DataFrame, *, run_id: s
     path = env.table_path(table)
     path.mkdir(parents=True, exist_ok=True)
     write_deltalake(
-        str(path), frame.to_arrow(), mode="append", schema_mode="merge",
+        str(path),
+        frame.to_arrow(),
+        mode="append",
+        schema_mode="merge",
         commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
     )
     return DeltaTable(str(path)).version()

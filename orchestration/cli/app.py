@@ -24,7 +24,7 @@ from transforms.config import (
     get_environment,
     prepare_dagster_home,
 )
-from transforms.delta_io import TableNotFound, history
+from transforms.delta_io import TableNotFound, history, read_table
 
 disable_telemetry()
 app = typer.Typer(
@@ -215,6 +215,7 @@ def demo(people: People = 10_000, seed: Seed = 42) -> None:
 
     print_frame(bronze_summary(env, load_catalogue(env.catalogue_dir)), title="bronze")
     print_frame(layer_summary(env, "silver"), title="silver")
+    print_frame(layer_summary(env, "gold"), title="gold")
     _print_accuracy(env)
     console.print(
         "Open the Dagster UI with [bold]make ui[/bold] (http://127.0.0.1:3000); "
@@ -234,6 +235,17 @@ def _print_accuracy(env: Environment) -> None:
     except TableNotFound:
         return
     worst = report.sort("share").head(3).select("dataset", "field", "share")
+    try:
+        from transforms.evaluate.entities import er_evaluation
+
+        er = er_evaluation(env.truth, read_table(env, "gold.entity_records"))
+        console.print(
+            f"entity resolution vs truth: pairwise precision {er['pairwise_precision']:.4f}, "
+            f"recall {er['pairwise_recall']:.4f}, F1 {er['pairwise_f1']:.4f}; "
+            f"{er['entities']:,} entities for {er['true_persons']:,} true persons"
+        )
+    except TableNotFound:
+        pass
     console.print(
         f"normalisation vs truth: {report['matched'].sum():,}/{report['eligible'].sum():,} field values "
         f"recovered; lowest shares: "
@@ -255,7 +267,8 @@ def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> 
 
 @app.command()
 def evaluate() -> None:
-    """Accuracy against the synthetic ground truth, as JSON (normalisation per dataset and field)."""
+    """Accuracy against the synthetic ground truth as JSON: normalisation and entity resolution."""
+    from transforms.evaluate.entities import er_evaluation
     from transforms.evaluate.reports import current_normalisation_report
 
     env = get_environment()
@@ -263,11 +276,15 @@ def evaluate() -> None:
         report = current_normalisation_report(env)
     except TableNotFound as exc:
         fail(str(exc))
-    result = {
+    result: dict[str, object] = {
         "normalisation": {
             "goal": 0.99,
             "meets_goal": bool(report["meets_goal"].all()),
             "fields": report.to_dicts(),
         }
     }
+    try:
+        result["entity_resolution"] = er_evaluation(env.truth, read_table(env, "gold.entity_records"))
+    except TableNotFound:
+        result["entity_resolution"] = None
     print(json.dumps(result, indent=2, default=str))

@@ -24,7 +24,9 @@ def approve_model(
         stored = approve(get_environment(), version, user)
     except LookupError as exc:
         fail(str(exc))
-    console.print(f"model v{stored.version} approved by {user}; the next resolution re-scores every pair")
+    console.print(
+        f"model v{stored.version} approved by {user}; the next resolution re-scores every pair"
+    )
 
 
 @app.command("models")
@@ -33,7 +35,10 @@ def models() -> None:
     from transforms.resolve.registry import registry
 
     book = registry(get_environment())
-    print_frame(book.select("version", "event", "user", "records", pl.col("recorded_at").cast(pl.String)), "ops.er_models")
+    print_frame(
+        book.select("version", "event", "user", "records", pl.col("recorded_at").cast(pl.String)),
+        "ops.er_models",
+    )
 
 
 @app.command("rebuild-entities")

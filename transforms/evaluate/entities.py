@@ -17,7 +17,9 @@ def _pairs(sizes: pl.Expr) -> pl.Expr:
 def er_evaluation(truth_dir: Path, entity_records: pl.DataFrame) -> dict[str, float | int]:
     """Compare predicted entities with true persons for every record both know."""
     truth = (
-        pl.read_parquet(truth_dir / "record_truth.parquet", columns=["record_key", "delivery_id", "person_id"])
+        pl.read_parquet(
+            truth_dir / "record_truth.parquet", columns=["record_key", "delivery_id", "person_id"]
+        )
         .sort("delivery_id")
         .unique("record_key", keep="last")
     )
@@ -30,9 +32,12 @@ def er_evaluation(truth_dir: Path, entity_records: pl.DataFrame) -> dict[str, fl
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     persons = joined.group_by("person_id").agg(pl.col("entity_id").n_unique().alias("entities"))
     entities = joined.group_by("entity_id").agg(pl.col("person_id").n_unique().alias("persons"))
-    exact = joined.group_by("person_id").agg(pl.col("entity_id").first(), pl.len().alias("n")).join(
-        joined.group_by("entity_id").len("m"), on="entity_id"
-    ).filter((pl.col("n") == pl.col("m")))
+    exact = (
+        joined.group_by("person_id")
+        .agg(pl.col("entity_id").first(), pl.len().alias("n"))
+        .join(joined.group_by("entity_id").len("m"), on="entity_id")
+        .filter(pl.col("n") == pl.col("m"))
+    )
     exact = exact.join(entities.filter(pl.col("persons") == 1), on="entity_id")
     return {
         "records": joined.height,

@@ -1,8 +1,7 @@
 """The slice of a catalogue entry the generator needs: file format and exact column layout.
 
-Read straight from the YAML (the full catalogue model lives elsewhere) so the generator depends
-only on the contract's text; column names, order, separator, encoding and record id are never
-written down twice.
+Taken from the validated catalogue, so column names, order, separator, encoding and record id
+are never written down twice.
 """
 
 from __future__ import annotations
@@ -12,7 +11,8 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import yaml
+
+from transforms.catalogue import load_catalogue
 
 _EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}
 _POLARS_TYPES: dict[str, pl.DataType] = {
@@ -67,28 +67,20 @@ class Contract:
 
 
 def load_contracts(catalogue_dir: Path) -> dict[str, Contract]:
-    """Every dataset entry in `catalogue_dir/*.yml` by name; files without columns are skipped."""
+    """Every dataset of the (validated) catalogue, as the generator needs it."""
     contracts: dict[str, Contract] = {}
-    for path in sorted(Path(catalogue_dir).glob("*.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(doc, dict) or "columns" not in doc or "source" not in doc:
-            continue
-        src = doc["source"]
-        rid = src["record_id"]
-        columns = tuple(
-            ColumnSpec(c["name"], str(c.get("type", "string")), c.get("format"))
-            for c in doc["columns"]
-        )
+    for name, dataset in load_catalogue(catalogue_dir).items():
+        columns = tuple(ColumnSpec(c.name, c.type, c.format) for c in dataset.columns)
         unknown = [c.type for c in columns if c.type not in _POLARS_TYPES]
         if unknown:
-            raise ValueError(f"{path.name}: generator cannot write column types {unknown}")
-        contracts[doc["name"]] = Contract(
-            name=doc["name"],
-            access=doc["access"],
-            format=src["format"],
-            separator=src.get("separator", ","),
-            encoding=src.get("encoding", "utf-8"),
-            record_id=(rid,) if isinstance(rid, str) else tuple(rid),
+            raise ValueError(f"catalogue/{name}.yml: generator cannot write column types {unknown}")
+        contracts[name] = Contract(
+            name=name,
+            access=dataset.access,
+            format=dataset.source.format,
+            separator=dataset.source.separator,
+            encoding=dataset.source.encoding,
+            record_id=tuple(dataset.source.record_id),
             columns=columns,
         )
     return contracts

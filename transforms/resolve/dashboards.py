@@ -36,7 +36,9 @@ class Dashboard:
 
 def remote_references(html: str) -> list[str]:
     """Every network load a page would attempt (empty when it renders offline)."""
-    hits = [m.group(0) for m in _REMOTE.finditer(html)] + [m.group(0) for m in _IMPORT.finditer(html)]
+    hits = [m.group(0) for m in _REMOTE.finditer(html)] + [
+        m.group(0) for m in _IMPORT.finditer(html)
+    ]
     return sorted(set(hits))
 
 
@@ -46,7 +48,11 @@ def make_self_contained(html: str) -> str:
 
 
 def write_dashboards(
-    env: Environment, features: pl.DataFrame, records: pl.DataFrame, model: StoredModel, sample_size: int = 20
+    env: Environment,
+    features: pl.DataFrame,
+    records: pl.DataFrame,
+    model: StoredModel,
+    sample_size: int = 20,
 ) -> list[Dashboard]:
     """Comparison viewer over the model's predictions and cluster studio over a sample of entities."""
     out = env.reports / "er"
@@ -55,13 +61,19 @@ def write_dashboards(
     linker = model_linker(db, register_by_dataset(db, features), model)
     predictions = linker.inference.predict(threshold_match_probability=0.5)
     clustered = features.join(
-        records.select(pl.col("record_key").alias("unique_id"), pl.col("entity_id").alias("cluster_id")),
+        records.select(
+            pl.col("record_key").alias("unique_id"), pl.col("entity_id").alias("cluster_id")
+        ),
         on="unique_id",
     )
     clusters = db.register(clustered.to_arrow(), table_name="__clustered")
     big = (
-        records.group_by("entity_id").len().filter(pl.col("len") > 1).sort("entity_id")["entity_id"]
-        .head(sample_size).to_list()
+        records.group_by("entity_id")
+        .len()
+        .filter(pl.col("len") > 1)
+        .sort("entity_id")["entity_id"]
+        .head(sample_size)
+        .to_list()
     )
     pages = {
         "comparison_viewer.html": lambda p: linker.visualisations.comparison_viewer_dashboard(

@@ -16,8 +16,17 @@ import polars as pl
 from nicknames import NickNamer
 
 FEATURE_COLUMNS = [
-    "unique_id", "source_dataset", "classification", "given_name", "family_name",
-    "given_name_variants", "date_of_birth", "birth_year", "postcodes", "phones", "documents",
+    "unique_id",
+    "source_dataset",
+    "classification",
+    "given_name",
+    "family_name",
+    "given_name_variants",
+    "date_of_birth",
+    "birth_year",
+    "postcodes",
+    "phones",
+    "documents",
 ]
 
 
@@ -39,7 +48,10 @@ def name_variants(given_name: str | None) -> tuple[str, ...]:
 
 def _canonical(column: str) -> pl.Expr:
     return (
-        pl.col(column).str.replace_all(r"[^A-Z ]", " ").str.replace_all(r" +", " ").str.strip_chars()
+        pl.col(column)
+        .str.replace_all(r"[^A-Z ]", " ")
+        .str.replace_all(r" +", " ")
+        .str.strip_chars()
     )
 
 
@@ -60,9 +72,11 @@ def person_features(
         .group_by("record_key")
         .agg(pl.col("identifier").unique().sort().alias("phones"))
     )
-    document_numbers = (
-        documents.group_by("record_key")
-        .agg((pl.col("document_type") + ":" + pl.col("document_number")).unique().sort().alias("documents"))
+    document_numbers = documents.group_by("record_key").agg(
+        (pl.col("document_type") + ":" + pl.col("document_number"))
+        .unique()
+        .sort()
+        .alias("documents")
     )
     given = persons.get_column("given_name").unique().drop_nulls()
     variants = pl.DataFrame(

@@ -12,12 +12,16 @@ MAX_ENTITIES_PER_SHARED_VALUE = 25  # a tower block or a switchboard number link
 
 def _highest(column: str) -> pl.Expr:
     return (
-        pl.col(column).replace_strict(CLASSIFICATION_RANK, return_dtype=pl.Int64).max()
+        pl.col(column)
+        .replace_strict(CLASSIFICATION_RANK, return_dtype=pl.Int64)
+        .max()
         .replace_strict(RANK_TO_CLASS, return_dtype=pl.String)
     )
 
 
-def entity_records(assigned: pl.DataFrame, features: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+def entity_records(
+    assigned: pl.DataFrame, features: pl.DataFrame, edges: pl.DataFrame
+) -> pl.DataFrame:
     """entity_id, record_key, source_dataset, cluster_match_probability (best edge inside the entity)."""
     ids = assigned.select("record_key", "entity_id")
     inside = (
@@ -25,16 +29,31 @@ def entity_records(assigned: pl.DataFrame, features: pl.DataFrame, edges: pl.Dat
         .join(ids.rename({"record_key": "unique_id_r", "entity_id": "e_r"}), on="unique_id_r")
         .filter(pl.col("e_l") == pl.col("e_r"))
     )
-    best = pl.concat(
-        [
-            inside.select(pl.col("unique_id_l").alias("record_key"), "match_probability"),
-            inside.select(pl.col("unique_id_r").alias("record_key"), "match_probability"),
-        ]
-    ).group_by("record_key").agg(pl.col("match_probability").max().alias("cluster_match_probability"))
+    best = (
+        pl.concat(
+            [
+                inside.select(pl.col("unique_id_l").alias("record_key"), "match_probability"),
+                inside.select(pl.col("unique_id_r").alias("record_key"), "match_probability"),
+            ]
+        )
+        .group_by("record_key")
+        .agg(pl.col("match_probability").max().alias("cluster_match_probability"))
+    )
     return (
-        ids.join(features.select(pl.col("unique_id").alias("record_key"), "source_dataset", "classification"), on="record_key")
+        ids.join(
+            features.select(
+                pl.col("unique_id").alias("record_key"), "source_dataset", "classification"
+            ),
+            on="record_key",
+        )
         .join(best, on="record_key", how="left")
-        .select("entity_id", "record_key", "source_dataset", "cluster_match_probability", "classification")
+        .select(
+            "entity_id",
+            "record_key",
+            "source_dataset",
+            "cluster_match_probability",
+            "classification",
+        )
         .sort("entity_id", "record_key")
     )
 
@@ -47,7 +66,9 @@ def _mode(column: str, where: pl.Expr | None = None) -> pl.Expr:
 def entities(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     """One row per entity: its best name and date of birth, sizes, datasets, classification."""
     joined = records.join(
-        persons.select("record_key", "given_name", "family_name", "date_of_birth"), on="record_key", how="left"
+        persons.select("record_key", "given_name", "family_name", "date_of_birth"),
+        on="record_key",
+        how="left",
     )
     return (
         joined.group_by("entity_id")
@@ -68,19 +89,32 @@ def _shared(values: pl.DataFrame, key: str, link_type: str) -> pl.DataFrame:
     per_value = values.unique(["entity_id", key]).filter(
         pl.len().over(key).is_between(2, MAX_ENTITIES_PER_SHARED_VALUE)
     )
-    pairs = per_value.join(per_value, on=key, suffix="_b").filter(pl.col("entity_id") < pl.col("entity_id_b"))
-    return pairs.group_by("entity_id", "entity_id_b").agg(
-        pl.len().cast(pl.Float64).alias("weight"),
-        pl.col(key).sort().str.join("; ").alias("evidence"),
-        _highest("classification").alias("classification"),
-        _highest("classification_b").alias("classification_b"),
-    ).select(
-        pl.col("entity_id").alias("entity_id_a"), pl.col("entity_id_b"), pl.lit(link_type).alias("link_type"),
-        "weight", "evidence",
-        pl.max_horizontal(
-            pl.col("classification").replace_strict(CLASSIFICATION_RANK, return_dtype=pl.Int64),
-            pl.col("classification_b").replace_strict(CLASSIFICATION_RANK, return_dtype=pl.Int64),
-        ).replace_strict(RANK_TO_CLASS, return_dtype=pl.String).alias("classification"),
+    pairs = per_value.join(per_value, on=key, suffix="_b").filter(
+        pl.col("entity_id") < pl.col("entity_id_b")
+    )
+    return (
+        pairs.group_by("entity_id", "entity_id_b")
+        .agg(
+            pl.len().cast(pl.Float64).alias("weight"),
+            pl.col(key).sort().str.join("; ").alias("evidence"),
+            _highest("classification").alias("classification"),
+            _highest("classification_b").alias("classification_b"),
+        )
+        .select(
+            pl.col("entity_id").alias("entity_id_a"),
+            pl.col("entity_id_b"),
+            pl.lit(link_type).alias("link_type"),
+            "weight",
+            "evidence",
+            pl.max_horizontal(
+                pl.col("classification").replace_strict(CLASSIFICATION_RANK, return_dtype=pl.Int64),
+                pl.col("classification_b").replace_strict(
+                    CLASSIFICATION_RANK, return_dtype=pl.Int64
+                ),
+            )
+            .replace_strict(RANK_TO_CLASS, return_dtype=pl.String)
+            .alias("classification"),
+        )
     )
 
 
@@ -89,29 +123,62 @@ def entity_links(
 ) -> pl.DataFrame:
     """shared_address, shared_phone and called links between entities, with their evidence."""
     ids = records.select("record_key", "entity_id")
-    address_values = addresses.filter(pl.col("postcode").is_not_null()).join(ids, on="record_key").select(
-        "entity_id", (pl.col("address_line").fill_null("") + ", " + pl.col("postcode")).alias("address"),
-        "classification",
+    address_values = (
+        addresses.filter(pl.col("postcode").is_not_null())
+        .join(ids, on="record_key")
+        .select(
+            "entity_id",
+            (pl.col("address_line").fill_null("") + ", " + pl.col("postcode")).alias("address"),
+            "classification",
+        )
     )
     phones = identifiers.filter(pl.col("identifier_type") == "phone").join(ids, on="record_key")
     phone_values = phones.select("entity_id", pl.col("identifier").alias("phone"), "classification")
-    owners = phone_values.unique(["entity_id", "phone"]).filter(pl.len().over("phone") <= MAX_ENTITIES_PER_SHARED_VALUE)
+    owners = phone_values.unique(["entity_id", "phone"]).filter(
+        pl.len().over("phone") <= MAX_ENTITIES_PER_SHARED_VALUE
+    )
     calls = (
         events.filter(pl.col("caller").is_not_null() & pl.col("callee").is_not_null())
-        .join(owners.select(pl.col("phone").alias("caller"), pl.col("entity_id").alias("entity_id_a")), on="caller")
-        .join(owners.select(pl.col("phone").alias("callee"), pl.col("entity_id").alias("entity_id_b")), on="callee")
+        .join(
+            owners.select(
+                pl.col("phone").alias("caller"), pl.col("entity_id").alias("entity_id_a")
+            ),
+            on="caller",
+        )
+        .join(
+            owners.select(
+                pl.col("phone").alias("callee"), pl.col("entity_id").alias("entity_id_b")
+            ),
+            on="callee",
+        )
         .filter(pl.col("entity_id_a") != pl.col("entity_id_b"))
         .group_by("entity_id_a", "entity_id_b")
         .agg(
             pl.len().cast(pl.Float64).alias("weight"),
-            (pl.len().cast(pl.String) + " calls, " + pl.col("duration_s").sum().cast(pl.String) + " s; "
-             + pl.col("event_key").sort().head(5).str.join(" ")).alias("evidence"),
+            (
+                pl.len().cast(pl.String)
+                + " calls, "
+                + pl.col("duration_s").sum().cast(pl.String)
+                + " s; "
+                + pl.col("event_key").sort().head(5).str.join(" ")
+            ).alias("evidence"),
             _highest("classification").alias("classification"),
         )
-        .select("entity_id_a", "entity_id_b", pl.lit("called").alias("link_type"), "weight", "evidence", "classification")
+        .select(
+            "entity_id_a",
+            "entity_id_b",
+            pl.lit("called").alias("link_type"),
+            "weight",
+            "evidence",
+            "classification",
+        )
     )
     links = pl.concat(
-        [_shared(address_values, "address", "shared_address"), _shared(phone_values, "phone", "shared_phone"), calls]
+        [
+            _shared(address_values, "address", "shared_address"),
+            _shared(phone_values, "phone", "shared_phone"),
+            calls,
+        ]
     )
     return links.sort("link_type", "entity_id_a", "entity_id_b")
 
@@ -120,8 +187,16 @@ def entity_evidence(edges: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """Every scored pair with each comparison's match weight and the entities of both records."""
     ids = records.select("record_key", "entity_id")
     return (
-        edges.join(ids.rename({"record_key": "unique_id_l", "entity_id": "entity_id_l"}), on="unique_id_l", how="left")
-        .join(ids.rename({"record_key": "unique_id_r", "entity_id": "entity_id_r"}), on="unique_id_r", how="left")
+        edges.join(
+            ids.rename({"record_key": "unique_id_l", "entity_id": "entity_id_l"}),
+            on="unique_id_l",
+            how="left",
+        )
+        .join(
+            ids.rename({"record_key": "unique_id_r", "entity_id": "entity_id_r"}),
+            on="unique_id_r",
+            how="left",
+        )
         .rename({"unique_id_l": "record_key_l", "unique_id_r": "record_key_r"})
         .with_columns((pl.col("entity_id_l") == pl.col("entity_id_r")).alias("same_entity"))
         .sort("record_key_l", "record_key_r")

@@ -11,12 +11,16 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 from transforms.resolve.registry import TF_COLUMNS, StoredModel
 
 
-def register_by_dataset(db: DuckDBAPI, features: pl.DataFrame, prefix: str = "") -> list[SplinkDataFrame]:
+def register_by_dataset(
+    db: DuckDBAPI, features: pl.DataFrame, prefix: str = ""
+) -> list[SplinkDataFrame]:
     """One Splink table per source dataset (the shape `link_and_dedupe` expects)."""
     tables = []
     for (dataset,), rows in features.group_by("source_dataset", maintain_order=True):
         tables.append(
-            db.register(rows.to_arrow(), dataset_display_name=str(dataset), table_name=f"{prefix}{dataset}")
+            db.register(
+                rows.to_arrow(), dataset_display_name=str(dataset), table_name=f"{prefix}{dataset}"
+            )
         )
     return tables
 
@@ -33,7 +37,9 @@ def term_frequencies(features: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def linker_for(
-    db: DuckDBAPI, tables: list[SplinkDataFrame], settings: SettingsCreator | dict[str, object],
+    db: DuckDBAPI,
+    tables: list[SplinkDataFrame],
+    settings: SettingsCreator | dict[str, object],
     frozen_tf: dict[str, pl.DataFrame],
 ) -> Linker:
     """A linker whose term frequencies are the frozen ones (so scores depend only on the pair)."""
@@ -47,7 +53,9 @@ def linker_for(
 
 def model_linker(db: DuckDBAPI, tables: list[SplinkDataFrame], model: StoredModel) -> Linker:
     """A linker scoring with a stored, approved model."""
-    return linker_for(db, tables, model.settings(), {c: model.term_frequencies(c) for c in TF_COLUMNS})
+    return linker_for(
+        db, tables, model.settings(), {c: model.term_frequencies(c) for c in TF_COLUMNS}
+    )
 
 
 def to_polars(frame: SplinkDataFrame) -> pl.DataFrame:

@@ -33,16 +33,29 @@ class Resolution:
 def silver_features(env: Environment) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     silver = {
         name: read_table(env, f"silver.{name}")
-        for name in ("person_records", "addresses", "comms_identifiers", "document_identifiers", "comms_events")
+        for name in (
+            "person_records",
+            "addresses",
+            "comms_identifiers",
+            "document_identifiers",
+            "comms_events",
+        )
     }
     features = person_features(
-        silver["person_records"], silver["addresses"], silver["comms_identifiers"], silver["document_identifiers"]
+        silver["person_records"],
+        silver["addresses"],
+        silver["comms_identifiers"],
+        silver["document_identifiers"],
     )
     return features, silver
 
 
 def resolve(
-    env: Environment, config: ResolutionConfig, *, full_rebuild: bool = False, model: StoredModel | None = None
+    env: Environment,
+    config: ResolutionConfig,
+    *,
+    full_rebuild: bool = False,
+    model: StoredModel | None = None,
 ) -> Resolution:
     """One resolution run over the current silver tables."""
     model = model or approved_model(env)
@@ -51,25 +64,39 @@ def resolve(
     previous_state = read_path(env.table_path("ops.er_state"))
     previous_edges = read_path(env.table_path("gold.entity_evidence"))
     incremental = (
-        not full_rebuild and previous_state is not None and previous_edges is not None
-        and previous_state.height > 0 and set(previous_state["model_version"].unique().to_list()) == {model.version}
+        not full_rebuild
+        and previous_state is not None
+        and previous_edges is not None
+        and previous_state.height > 0
+        and set(previous_state["model_version"].unique().to_list()) == {model.version}
     )
     if incremental:
         assert previous_state is not None and previous_edges is not None
-        known = previous_state.select(pl.col("record_key").alias("unique_id"), pl.col("feature_hash").alias("old"))
-        diff = hashes.join(known, on="unique_id", how="left")
-        dirty = set(diff.filter(pl.col("old").is_null() | (pl.col("old") != pl.col("feature_hash")))["unique_id"])
-        edges = previous_edges.rename({"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}).drop(
-            "entity_id_l", "entity_id_r", "same_entity"
+        known = previous_state.select(
+            pl.col("record_key").alias("unique_id"), pl.col("feature_hash").alias("old")
         )
+        diff = hashes.join(known, on="unique_id", how="left")
+        dirty = set(
+            diff.filter(pl.col("old").is_null() | (pl.col("old") != pl.col("feature_hash")))[
+                "unique_id"
+            ]
+        )
+        edges = previous_edges.rename(
+            {"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}
+        ).drop("entity_id_l", "entity_id_r", "same_entity")
         scored = score_incremental(features, dirty, edges, model, config.evidence_threshold)
     else:
         scored = score_all(features, model, config.evidence_threshold)
-    duplicate_free = [d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free]
-    clusters = cluster(features, scored.edges, model, config.threshold_match_probability, duplicate_free)
+    duplicate_free = [
+        d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
+    ]
+    clusters = cluster(
+        features, scored.edges, model, config.threshold_match_probability, duplicate_free
+    )
     previous_ids = read_path(env.table_path("gold.entity_records"))
     assigned, changes = assign_entity_ids(
-        clusters, previous_ids.select("entity_id", "record_key") if previous_ids is not None else None
+        clusters,
+        previous_ids.select("entity_id", "record_key") if previous_ids is not None else None,
     )
     records = gold.entity_records(assigned, features, scored.edges)
     tables = {
@@ -80,5 +107,7 @@ def resolve(
         ),
         "entity_evidence": gold.entity_evidence(scored.edges, records),
     }
-    state = hashes.rename({"unique_id": "record_key"}).with_columns(pl.lit(model.version).alias("model_version"))
+    state = hashes.rename({"unique_id": "record_key"}).with_columns(
+        pl.lit(model.version).alias("model_version")
+    )
     return Resolution(model.version, scored, tables, state, changes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -70,9 +70,11 @@ def registry(env: Environment) -> pl.DataFrame:
 
 
 def _record(env: Environment, **row: object) -> None:
-    row["recorded_at"] = datetime.now(timezone.utc)
+    row["recorded_at"] = datetime.now(UTC)
     write_commit(
-        _registry_path(env), pa.Table.from_pylist([row], schema=REGISTRY_SCHEMA), mode="append",
+        _registry_path(env),
+        pa.Table.from_pylist([row], schema=REGISTRY_SCHEMA),
+        mode="append",
         metadata={"event": str(row["event"]), "version": str(row["version"])},
     )
 
@@ -95,9 +97,15 @@ def save_model(
         frame.write_parquet(folder / f"tf_{column}.parquet")
     (folder / "blocking_rules.json").write_text(json.dumps(blocking_rules))
     _record(
-        env, version=version, event="trained", path=str(folder),
-        sha256=sha256_file(folder / "model.json"), blocking_rules=blocking_rules,
-        records=records, user="pipeline", run_id=run_id,
+        env,
+        version=version,
+        event="trained",
+        path=str(folder),
+        sha256=sha256_file(folder / "model.json"),
+        blocking_rules=blocking_rules,
+        records=records,
+        user="pipeline",
+        run_id=run_id,
     )
     return StoredModel(version, folder, blocking_rules)
 
@@ -110,8 +118,15 @@ def approve(env: Environment, version: int, user: str, run_id: str = "") -> Stor
         raise LookupError(f"no trained entity-resolution model version {version}")
     row = trained.row(0, named=True)
     _record(
-        env, version=version, event="approved", path=row["path"], sha256=row["sha256"],
-        blocking_rules=row["blocking_rules"], records=row["records"], user=user, run_id=run_id,
+        env,
+        version=version,
+        event="approved",
+        path=row["path"],
+        sha256=row["sha256"],
+        blocking_rules=row["blocking_rules"],
+        records=row["records"],
+        user=user,
+        run_id=run_id,
     )
     return StoredModel(version, Path(row["path"]), list(row["blocking_rules"]))
 

@@ -29,22 +29,44 @@ def _edges(frame: pl.DataFrame) -> pl.DataFrame:
     """Keep the pair, its probability and each comparison's evidence, oriented l < r."""
     evidence = [c for c in frame.columns if c.startswith(("mw_", "gamma_"))]
     frame = frame.select(
-        "unique_id_l", "unique_id_r", "source_dataset_l", "source_dataset_r",
-        "match_probability", "match_weight", *evidence,
+        "unique_id_l",
+        "unique_id_r",
+        "source_dataset_l",
+        "source_dataset_r",
+        "match_probability",
+        "match_weight",
+        *evidence,
     )
     swap = pl.col("unique_id_l") > pl.col("unique_id_r")
-    return frame.with_columns(
-        pl.when(swap).then(pl.col("unique_id_r")).otherwise(pl.col("unique_id_l")).alias("unique_id_l"),
-        pl.when(swap).then(pl.col("unique_id_l")).otherwise(pl.col("unique_id_r")).alias("unique_id_r"),
-        pl.when(swap).then(pl.col("source_dataset_r")).otherwise(pl.col("source_dataset_l")).alias("source_dataset_l"),
-        pl.when(swap).then(pl.col("source_dataset_l")).otherwise(pl.col("source_dataset_r")).alias("source_dataset_r"),
-    ).unique(EDGE_KEYS, keep="first").sort(EDGE_KEYS)
+    return (
+        frame.with_columns(
+            pl.when(swap)
+            .then(pl.col("unique_id_r"))
+            .otherwise(pl.col("unique_id_l"))
+            .alias("unique_id_l"),
+            pl.when(swap)
+            .then(pl.col("unique_id_l"))
+            .otherwise(pl.col("unique_id_r"))
+            .alias("unique_id_r"),
+            pl.when(swap)
+            .then(pl.col("source_dataset_r"))
+            .otherwise(pl.col("source_dataset_l"))
+            .alias("source_dataset_l"),
+            pl.when(swap)
+            .then(pl.col("source_dataset_l"))
+            .otherwise(pl.col("source_dataset_r"))
+            .alias("source_dataset_r"),
+        )
+        .unique(EDGE_KEYS, keep="first")
+        .sort(EDGE_KEYS)
+    )
 
 
 def feature_hashes(features: pl.DataFrame) -> pl.DataFrame:
     """A fingerprint of each record's features: a change means the record must be re-scored."""
     return features.select(
-        "unique_id", pl.struct(pl.exclude("unique_id")).hash(seed=0).cast(pl.String).alias("feature_hash")
+        "unique_id",
+        pl.struct(pl.exclude("unique_id")).hash(seed=0).cast(pl.String).alias("feature_hash"),
     )
 
 
@@ -66,8 +88,10 @@ def score_incremental(
     """Score only new or changed records (against everything) and keep the other pairs."""
     current = set(features["unique_id"].to_list())
     kept = previous_edges.filter(
-        ~pl.col("unique_id_l").is_in(list(dirty)) & ~pl.col("unique_id_r").is_in(list(dirty))
-        & pl.col("unique_id_l").is_in(list(current)) & pl.col("unique_id_r").is_in(list(current))
+        ~pl.col("unique_id_l").is_in(list(dirty))
+        & ~pl.col("unique_id_r").is_in(list(dirty))
+        & pl.col("unique_id_l").is_in(list(current))
+        & pl.col("unique_id_r").is_in(list(current))
     )
     if not dirty:
         return Scored(kept, 0, "incremental")
@@ -77,13 +101,25 @@ def score_incremental(
     new_tables = register_by_dataset(db, new, prefix="new_")
     old_tables = register_by_dataset(db, old, prefix="old_")
     linker = model_linker(db, new_tables + old_tables, model)
-    parts = [to_polars(linker.inference.predict_within(new_tables, threshold_match_probability=threshold))]
+    parts = [
+        to_polars(
+            linker.inference.predict_within(new_tables, threshold_match_probability=threshold)
+        )
+    ]
     if old_tables:
         parts.append(
-            to_polars(linker.inference.predict_between(new_tables, old_tables, threshold_match_probability=threshold))
+            to_polars(
+                linker.inference.predict_between(
+                    new_tables, old_tables, threshold_match_probability=threshold
+                )
+            )
         )
     fresh = _edges(pl.concat([_edges(p) for p in parts], how="diagonal_relaxed"))
-    edges = pl.concat([kept, fresh], how="diagonal_relaxed").unique(EDGE_KEYS, keep="last").sort(EDGE_KEYS)
+    edges = (
+        pl.concat([kept, fresh], how="diagonal_relaxed")
+        .unique(EDGE_KEYS, keep="last")
+        .sort(EDGE_KEYS)
+    )
     return Scored(edges, len(dirty), "incremental")
 
 

@@ -132,7 +132,12 @@ def read_subjects(path: Path) -> pl.DataFrame:
         raise ValueError(f"{path}: not a readable CSV: {exc}") from exc
     if frame.height == 0:
         raise ValueError(f"{path}: no subjects (the file has a header but no rows)")
-    return _normalise_headers(frame, str(path))
+    subjects = _normalise_headers(frame, str(path))
+    try:
+        subjects_to_features(subjects)  # refuse an unusable row before any search starts
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    return subjects
 
 
 def _text(value: str | None) -> str | None:
@@ -353,8 +358,12 @@ def search(
 
 
 def _rank(column: str) -> pl.Expr:
-    return pl.col(column).replace_strict(
-        CLASSIFICATION_RANK, default=max(CLASSIFICATION_RANK.values()) + 1, return_dtype=pl.Int64
+    """Classification rank; an unknown or missing classification ranks above every clearance."""
+    above_all = max(CLASSIFICATION_RANK.values()) + 1
+    return (
+        pl.col(column)
+        .replace_strict(CLASSIFICATION_RANK, default=above_all, return_dtype=pl.Int64)
+        .fill_null(above_all)
     )
 
 

@@ -108,7 +108,9 @@ def build_settings(blocking_rules: list[str]) -> SettingsCreator:
     """The model: link and dedupe across every dataset at once."""
     unknown = [r for r in blocking_rules if r not in CANDIDATE_BLOCKING_RULES]
     if unknown:
-        raise ValueError(f"unknown blocking rules {unknown}; known: {sorted(CANDIDATE_BLOCKING_RULES)}")
+        raise ValueError(
+            f"unknown blocking rules {unknown}; known: {sorted(CANDIDATE_BLOCKING_RULES)}"
+        )
     return SettingsCreator(
         link_type="link_and_dedupe",
         unique_id_column_name="unique_id",
@@ -120,7 +122,9 @@ def build_settings(blocking_rules: list[str]) -> SettingsCreator:
             cl.ArrayIntersectAtSizes("phones", [1]),
             cl.ArrayIntersectAtSizes("documents", [1]),
         ],
-        blocking_rules_to_generate_predictions=[CANDIDATE_BLOCKING_RULES[r] for r in blocking_rules],
+        blocking_rules_to_generate_predictions=[
+            CANDIDATE_BLOCKING_RULES[r] for r in blocking_rules
+        ],
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["classification"],

@@ -19,7 +19,10 @@ import hashlib
 import polars as pl
 
 CHANGE_SCHEMA = {
-    "change": pl.String, "entity_id": pl.String, "related_entity_id": pl.String, "records": pl.Int64,
+    "change": pl.String,
+    "entity_id": pl.String,
+    "related_entity_id": pl.String,
+    "records": pl.Int64,
 }
 
 
@@ -33,9 +36,13 @@ def assign_entity_ids(
     """`clusters` (unique_id, cluster_id) + previous (entity_id, record_key) -> ids and changes."""
     if previous is None:
         previous = pl.DataFrame(schema={"entity_id": pl.String, "record_key": pl.String})
-    members = clusters.select(pl.col("unique_id").alias("record_key"), pl.col("cluster_id").cast(pl.String))
+    members = clusters.select(
+        pl.col("unique_id").alias("record_key"), pl.col("cluster_id").cast(pl.String)
+    )
     overlap = (
-        members.join(previous.select("record_key", pl.col("entity_id").alias("previous_id")), on="record_key")
+        members.join(
+            previous.select("record_key", pl.col("entity_id").alias("previous_id")), on="record_key"
+        )
         .group_by("cluster_id", "previous_id")
         .len("shared")
         .sort(["shared", "previous_id", "cluster_id"], descending=[True, False, False])
@@ -77,14 +84,44 @@ def _changes(assigned: pl.DataFrame, previous: pl.DataFrame, carried: set[str]) 
     for entity_id in sorted(set(assigned["entity_id"].to_list()) - carried):
         sources = moved.filter(pl.col("entity_id") == entity_id)
         if sources.height == 0:
-            rows.append({"change": "created", "entity_id": entity_id, "related_entity_id": None, "records": 0})
+            rows.append(
+                {
+                    "change": "created",
+                    "entity_id": entity_id,
+                    "related_entity_id": None,
+                    "records": 0,
+                }
+            )
         for previous_id, _, records in sources.sort("previous_id").iter_rows():
-            rows.append({"change": "split", "entity_id": entity_id, "related_entity_id": previous_id, "records": records})
+            rows.append(
+                {
+                    "change": "split",
+                    "entity_id": entity_id,
+                    "related_entity_id": previous_id,
+                    "records": records,
+                }
+            )
     for previous_id in sorted(previous_ids - carried):
-        targets = moved.filter((pl.col("previous_id") == previous_id) & pl.col("entity_id").is_not_null())
+        targets = moved.filter(
+            (pl.col("previous_id") == previous_id) & pl.col("entity_id").is_not_null()
+        )
         if targets.height == 0:
-            rows.append({"change": "retired", "entity_id": previous_id, "related_entity_id": None, "records": 0})
+            rows.append(
+                {
+                    "change": "retired",
+                    "entity_id": previous_id,
+                    "related_entity_id": None,
+                    "records": 0,
+                }
+            )
         for _, entity_id, records in targets.sort("entity_id").iter_rows():
             if entity_id in carried:
-                rows.append({"change": "merged", "entity_id": previous_id, "related_entity_id": entity_id, "records": records})
+                rows.append(
+                    {
+                        "change": "merged",
+                        "entity_id": previous_id,
+                        "related_entity_id": entity_id,
+                        "records": records,
+                    }
+                )
     return pl.DataFrame(rows, schema=CHANGE_SCHEMA)

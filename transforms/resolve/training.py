@@ -33,7 +33,8 @@ def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedMode
     measured = measure_blocking_rules(tables, config.blocking.candidates, sample=sample)
     blocking = choose_blocking_rules(
         measured.with_columns((pl.col("comparisons") / sample).cast(pl.Int64)),
-        features.height, config.blocking.max_comparisons_per_record,
+        features.height,
+        config.blocking.max_comparisons_per_record,
     )
     chosen = blocking.filter(pl.col("chosen"))["rule"].to_list()
     if not chosen:
@@ -42,11 +43,17 @@ def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedMode
     linker = linker_for(db, tables, build_settings(chosen), frozen)
     training = config.training
     linker.training.estimate_probability_two_random_records_match(
-        [block_on(*cols, arrays_to_explode=[c for c in cols if c in ("postcodes", "phones")] or None)
-         for cols in training.deterministic_rules],
+        [
+            block_on(
+                *cols, arrays_to_explode=[c for c in cols if c in ("postcodes", "phones")] or None
+            )
+            for cols in training.deterministic_rules
+        ],
         recall=training.deterministic_recall,
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=training.u_max_pairs, seed=training.seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=training.u_max_pairs, seed=training.seed
+    )
     for columns in training.em_blocking:
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
     return TrainedModel(linker.misc.save_model_to_json(), frozen, blocking)

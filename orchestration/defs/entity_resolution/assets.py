@@ -1,7 +1,7 @@
 """Training (its own asset), resolution into gold tables, and the accuracy evaluation."""
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
@@ -13,28 +13,49 @@ from transforms.evaluate.entities import er_evaluation
 from transforms.evaluate.reports import has_truth
 from transforms.publish import append_frame, publish_frames
 from transforms.resolve.config import load_resolution_config
-from transforms.resolve.pipeline import GOLD_TABLES, resolve, silver_features
 from transforms.resolve.dashboards import write_dashboards
+from transforms.resolve.pipeline import GOLD_TABLES, resolve, silver_features
 from transforms.resolve.registry import approve, approved_model, registry, save_model
 from transforms.resolve.training import train_model
 
-SILVER_INPUTS = [dg.AssetKey(["silver", t]) for t in ("person_records", "addresses", "comms_identifiers", "document_identifiers", "comms_events")]
+SILVER_INPUTS = [
+    dg.AssetKey(["silver", t])
+    for t in (
+        "person_records",
+        "addresses",
+        "comms_identifiers",
+        "document_identifiers",
+        "comms_events",
+    )
+]
 MODEL_KEY = dg.AssetKey(["models", "entity_resolution"])
 EVALUATION_KEY = dg.AssetKey(["ops", "er_evaluations"])
 GROUP = "entity_resolution"
 
 
 @dg.asset(
-    key=MODEL_KEY, deps=SILVER_INPUTS, group_name=GROUP, kinds={"splink", "duckdb"},
+    key=MODEL_KEY,
+    deps=SILVER_INPUTS,
+    group_name=GROUP,
+    kinds={"splink", "duckdb"},
     description="Trains a candidate Splink model (blocking rules measured, u by random sampling, "
     "EM per blocking rule) and stores it as a new version; prediction uses the latest approved one.",
 )
-def entity_resolution_model(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+def entity_resolution_model(
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
     env = lakehouse.env()
     config = load_resolution_config(env.catalogue_dir)
     features, _ = silver_features(env)
     trained = train_model(features, config)
-    stored = save_model(env, trained.settings, trained.term_frequencies, trained.blocking_rules, features.height, context.run.run_id)
+    stored = save_model(
+        env,
+        trained.settings,
+        trained.term_frequencies,
+        trained.blocking_rules,
+        features.height,
+        context.run.run_id,
+    )
     approved_before = registry(env).filter(pl.col("event") == "approved").height > 0
     if config.training.auto_approve_first and not approved_before:
         approve(env, stored.version, user="auto-approve-first", run_id=context.run.run_id)
@@ -58,11 +79,23 @@ class ResolveConfig(dg.Config):
 
 @dg.multi_asset(
     specs=[
-        *(dg.AssetSpec(["gold", t], deps=[*SILVER_INPUTS, MODEL_KEY], group_name=GROUP, kinds={"delta", "splink"},
-                       description=f"gold.{t} (SCHEMA.md §3), Delta with time travel and a warehouse copy.")
-          for t in GOLD_TABLES),
-        dg.AssetSpec(["ops", "entity_id_changes"], deps=[MODEL_KEY], group_name=GROUP, kinds={"delta"},
-                     description="Splits, merges, new and retired entity ids, one row per change, per run."),
+        *(
+            dg.AssetSpec(
+                ["gold", t],
+                deps=[*SILVER_INPUTS, MODEL_KEY],
+                group_name=GROUP,
+                kinds={"delta", "splink"},
+                description=f"gold.{t} (SCHEMA.md §3), Delta with time travel and a warehouse copy.",
+            )
+            for t in GOLD_TABLES
+        ),
+        dg.AssetSpec(
+            ["ops", "entity_id_changes"],
+            deps=[MODEL_KEY],
+            group_name=GROUP,
+            kinds={"delta"},
+            description="Splits, merges, new and retired entity ids, one row per change, per run.",
+        ),
     ],
     name="resolve_entities",
 )
@@ -76,15 +109,21 @@ def resolve_entities(
     published = publish_frames(env, "gold", result.tables, run_id=run_id)
     publish_frames(env, "ops", {"er_state": result.state}, run_id=run_id, warehouse=False)
     changes = result.changes.with_columns(
-        pl.lit(run_id).alias("run_id"), pl.lit(datetime.now(timezone.utc)).alias("recorded_at"),
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(datetime.now(UTC)).alias("recorded_at"),
         pl.lit(result.model_version).alias("model_version"),
     )
     version = append_frame(env, "ops.entity_id_changes", changes, run_id=run_id)
     for table in published:
         yield dg.MaterializeResult(
             asset_key=["gold", table.table],
-            metadata={"rows": table.rows, "delta_version": table.version, "mode": result.scored.mode,
-                      "records_scored": result.scored.rescored_records, "model_version": result.model_version},
+            metadata={
+                "rows": table.rows,
+                "delta_version": table.version,
+                "mode": result.scored.mode,
+                "records_scored": result.scored.rescored_records,
+                "model_version": result.model_version,
+            },
         )
     counts = changes.group_by("change").len()
     yield dg.MaterializeResult(
@@ -94,26 +133,44 @@ def resolve_entities(
 
 
 @dg.asset(
-    key=EVALUATION_KEY, deps=[dg.AssetKey(["gold", "entity_records"])], group_name="evaluation",
-    kinds={"delta"}, description="Pairwise precision, recall, F1 and cluster metrics against truth/.",
-    check_specs=[dg.AssetCheckSpec("f1_floor", asset=EVALUATION_KEY, description="Pairwise F1 at or above the configured floor.")],
+    key=EVALUATION_KEY,
+    deps=[dg.AssetKey(["gold", "entity_records"])],
+    group_name="evaluation",
+    kinds={"delta"},
+    description="Pairwise precision, recall, F1 and cluster metrics against truth/.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "f1_floor",
+            asset=EVALUATION_KEY,
+            description="Pairwise F1 at or above the configured floor.",
+        )
+    ],
 )
-def er_evaluations(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+def er_evaluations(
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
     env = lakehouse.env()
     if not has_truth(env):
         return dg.MaterializeResult(
             metadata={"status": "no ground truth"},
-            check_results=[dg.AssetCheckResult(check_name="f1_floor", passed=True, metadata={"status": "skipped"})],
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="f1_floor", passed=True, metadata={"status": "skipped"}
+                )
+            ],
         )
     floor = load_resolution_config(env.catalogue_dir).f1_floor
     metrics = er_evaluation(env.truth, read_table(env, "gold.entity_records"))
-    row = pl.DataFrame([{**metrics, "run_id": context.run.run_id, "recorded_at": datetime.now(timezone.utc)}])
+    row = pl.DataFrame(
+        [{**metrics, "run_id": context.run.run_id, "recorded_at": datetime.now(UTC)}]
+    )
     append_frame(env, "ops.er_evaluations", row, run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata=metrics,
         check_results=[
             dg.AssetCheckResult(
-                check_name="f1_floor", passed=metrics["pairwise_f1"] >= floor,
+                check_name="f1_floor",
+                passed=metrics["pairwise_f1"] >= floor,
                 metadata={"pairwise_f1": metrics["pairwise_f1"], "floor": floor},
             )
         ],
@@ -124,21 +181,34 @@ DASHBOARDS_KEY = dg.AssetKey(["reports", "er_dashboards"])
 
 
 @dg.asset(
-    key=DASHBOARDS_KEY, deps=[dg.AssetKey(["gold", "entity_records"])], group_name=GROUP, kinds={"html", "splink"},
+    key=DASHBOARDS_KEY,
+    deps=[dg.AssetKey(["gold", "entity_records"])],
+    group_name=GROUP,
+    kinds={"html", "splink"},
     description="Splink comparison viewer and cluster studio under reports/er/, checked to load nothing "
     "from the network.",
-    check_specs=[dg.AssetCheckSpec("renders_offline", asset=DASHBOARDS_KEY, description="No CDN or web-font loads.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "renders_offline", asset=DASHBOARDS_KEY, description="No CDN or web-font loads."
+        )
+    ],
 )
-def er_dashboards(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+def er_dashboards(
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
     env = lakehouse.env()
     features, _ = silver_features(env)
-    pages = write_dashboards(env, features, read_table(env, "gold.entity_records"), approved_model(env))
+    pages = write_dashboards(
+        env, features, read_table(env, "gold.entity_records"), approved_model(env)
+    )
     remote = {p.path.name: p.remote_references for p in pages if not p.offline}
     return dg.MaterializeResult(
         metadata={p.path.stem: dg.MetadataValue.path(str(p.path)) for p in pages},
         check_results=[
             dg.AssetCheckResult(
-                check_name="renders_offline", passed=not remote, severity=dg.AssetCheckSeverity.WARN,
+                check_name="renders_offline",
+                passed=not remote,
+                severity=dg.AssetCheckSeverity.WARN,
                 metadata={"remote_references": str(remote) if remote else "none"},
             )
         ],

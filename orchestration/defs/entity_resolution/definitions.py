@@ -9,4 +9,6 @@ from orchestration.defs.entity_resolution.assets import (
     resolve_entities,
 )
 
-defs = dg.Definitions(assets=[entity_resolution_model, resolve_entities, er_evaluations, er_dashboards])
+defs = dg.Definitions(
+    assets=[entity_resolution_model, resolve_entities, er_evaluations, er_dashboards]
+)
