@@ -70,6 +70,24 @@ def family_name_comparison() -> cl.CustomComparison:
     )
 
 
+def middle_names_comparison() -> cl.CustomComparison:
+    """Middle names tell apart a father and a son who share given and family names."""
+    return cl.CustomComparison(
+        output_column_name="middle_names",
+        comparison_levels=[
+            cll.NullLevel("middle_names"),
+            cll.ExactMatchLevel("middle_names"),
+            cll.CustomLevel(
+                "left(middle_names_l, 1) = left(middle_names_r, 1) "
+                "and (length(middle_names_l) = 1 or length(middle_names_r) = 1)",
+                label_for_charts="Initial agrees",
+            ),
+            cll.JaroWinklerLevel("middle_names", 0.88),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def date_of_birth_comparison() -> cl.CustomComparison:
     """Exact, day and month transposed, one typo, same year where one side has only a year."""
     return cl.CustomComparison(
@@ -117,6 +135,7 @@ def build_settings(blocking_rules: list[str]) -> SettingsCreator:
         comparisons=[
             given_name_comparison(),
             family_name_comparison(),
+            middle_names_comparison(),
             date_of_birth_comparison(),
             cl.ArrayIntersectAtSizes("postcodes", [1]),
             cl.ArrayIntersectAtSizes("phones", [1]),
