@@ -1,0 +1,65 @@
+"""`lakehouse quality`: what a data steward needs to act on, in one screen."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from orchestration.cli.app import app
+from orchestration.cli.output import console, print_frame
+from transforms.config import get_environment
+
+
+@app.command()
+def quality(
+    rows: Annotated[
+        str | None, typer.Option(help="Show the quarantined rows of this table (e.g. silver.person_records).")
+    ] = None,
+) -> None:
+    """Failing checks of the latest run, rejected deliveries and quarantined rows, with how to inspect each."""
+    from transforms.ingest import ledger
+    from transforms.ingest.pipeline import ledger_path
+    from transforms.quality.results import latest_results, quarantined
+
+    env = get_environment()
+    held = quarantined(env)
+    if rows is not None:
+        print_frame(held.filter(pl.col("table") == rows).drop("run_id"), title=f"quarantined rows of {rows}")
+        return
+    results = latest_results(env)
+    failing = results.filter(~pl.col("passed"))
+    console.print(
+        f"latest run {results['run_id'][0] if results.height else '-'}: {results.height} checks, "
+        f"{failing.height} failing"
+    )
+    if failing.height:
+        print_frame(
+            failing.select(
+                "asset", "check", "severity", "failing", "failing_share",
+                pl.col("sample_keys").list.head(3).list.join(", ").alias("sample_keys"), "detail",
+            ),
+            title="failing checks",
+        )
+    book = ledger.read(ledger_path(env))
+    settled = book.filter(pl.col("status") != "rejected").select("dataset", "delivery_id")
+    rejected = book.filter(pl.col("status") == "rejected").join(settled, on=["dataset", "delivery_id"], how="anti")
+    if rejected.height:
+        print_frame(
+            rejected.select(
+                "dataset", "delivery_id", "reason",
+                pl.format("cat {}/{}/{}/reason.json", pl.lit(str(env.quarantine)), "dataset", "delivery_id").alias(
+                    "inspect"
+                ),
+            ),
+            title="quarantined deliveries",
+        )
+    if held.height:
+        summary = held.group_by("table", "dataset", "check").agg(pl.len().alias("rows")).sort("table", "dataset")
+        print_frame(
+            summary.with_columns(pl.format("lakehouse quality --rows {}", "table").alias("inspect")),
+            title="quarantined rows",
+        )
+    if not failing.height and not rejected.height and not held.height:
+        console.print("clean: no failing checks, no quarantined deliveries or rows")

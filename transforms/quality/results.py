@@ -1,0 +1,60 @@
+"""The stewards' record: `ops.quality_results` (every check of every run) and `ops.quarantine`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import polars as pl
+
+from transforms.config import Environment
+from transforms.delta_io import read_path
+from transforms.publish import append_frame
+
+RESULT_SCHEMA = {
+    "run_id": pl.String, "asset": pl.String, "check": pl.String, "severity": pl.String,
+    "passed": pl.Boolean, "checked": pl.Int64, "failing": pl.Int64, "failing_share": pl.Float64,
+    "sample_keys": pl.List(pl.String), "detail": pl.String, "recorded_at": pl.Datetime("us", "UTC"),
+}
+QUARANTINE_SCHEMA = {
+    "dataset": pl.String, "delivery": pl.String, "record_key": pl.String, "table": pl.String,
+    "check": pl.String, "reason": pl.String, "value": pl.String, "run_id": pl.String,
+    "quarantined_at": pl.Datetime("us", "UTC"),
+}
+
+
+def record_results(env: Environment, rows: list[dict[str, object]], run_id: str) -> None:
+    """Append this run's check results (one commit)."""
+    if not rows:
+        return
+    now = datetime.now(timezone.utc)
+    frame = pl.DataFrame(
+        [{**{k: None for k in RESULT_SCHEMA}, **row, "run_id": run_id, "recorded_at": now} for row in rows],
+        schema=RESULT_SCHEMA,
+    )
+    append_frame(env, "ops.quality_results", frame, run_id=run_id)
+
+
+def quarantine_rows(env: Environment, rows: pl.DataFrame, run_id: str) -> int:
+    """Append failing rows to `ops.quarantine` (one commit); returns how many."""
+    if rows.height == 0:
+        return 0
+    frame = rows.with_columns(
+        pl.lit(run_id).alias("run_id"), pl.lit(datetime.now(timezone.utc)).alias("quarantined_at")
+    ).select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
+    append_frame(env, "ops.quarantine", frame, run_id=run_id)
+    return frame.height
+
+
+def latest_results(env: Environment) -> pl.DataFrame:
+    """Check results of the most recent run that recorded any (empty when none)."""
+    frame = read_path(env.table_path("ops.quality_results"))
+    if frame is None or frame.height == 0:
+        return pl.DataFrame(schema=RESULT_SCHEMA)
+    last = frame.sort("recorded_at")["run_id"][-1]
+    return frame.filter(pl.col("run_id") == last)
+
+
+def quarantined(env: Environment) -> pl.DataFrame:
+    """Every quarantined row (empty when none)."""
+    frame = read_path(env.table_path("ops.quarantine"))
+    return frame if frame is not None else pl.DataFrame(schema=QUARANTINE_SCHEMA)
