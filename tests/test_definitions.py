@@ -121,3 +121,15 @@ def test_manual_refresh_has_no_schedule(catalogue: dict[str, Dataset]) -> None:
     defs = build_ingest_defs({"rocu_nominals": catalogue["rocu_nominals"]})
     assert catalogue["rocu_nominals"].refresh == "manual"
     assert not list(defs.schedules or [])
+
+
+def test_every_asset_has_upstream_lineage_except_ingestion_roots() -> None:
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    roots = {
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if not graph.get(key).parent_keys
+    }
+    assert roots == {f"bronze/{name}" for name in EXPECTED}

@@ -22,6 +22,7 @@ class Environment:
     catalogue_dir: Path
     dbt_target: str = "local"
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
+    expectations_dir: Path = PROJECT_ROOT / "expectations"
 
     @property
     def landing(self) -> Path:

@@ -33,10 +33,15 @@ def open_table(
 
 
 def read_table(
-    env: Environment, table: str, *, version: int | None = None, as_of: datetime | str | None = None
+    env: Environment,
+    table: str,
+    *,
+    version: int | None = None,
+    as_of: datetime | str | None = None,
+    columns: list[str] | None = None,
 ) -> pl.DataFrame:
     """Time travel: a table named `<layer>.<table>` as it was at `version` or at `as_of`."""
-    return pl.from_arrow(open_table(env.table_path(table), version, as_of).to_pyarrow_table())  # type: ignore[return-value]
+    return pl.from_arrow(open_table(env.table_path(table), version, as_of).to_pyarrow_table(columns=columns))  # type: ignore[return-value]
 
 
 def read_path(path: Path) -> pl.DataFrame | None:

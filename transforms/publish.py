@@ -107,3 +107,12 @@ def append_frame(env: Environment, table: str, frame: pl.DataFrame, *, run_id: s
         commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
     )
     return DeltaTable(str(path)).version()
+
+
+def read_warehouse_table(env: Environment, layer: str, table: str) -> pl.DataFrame:
+    """A table dbt built, read from the warehouse (read-only connection)."""
+    con = duckdb.connect(str(env.warehouse), read_only=True)
+    try:
+        return pl.from_arrow(con.sql(f'select * from "{layer}"."{table}"').to_arrow_table())  # type: ignore[return-value]
+    finally:
+        con.close()

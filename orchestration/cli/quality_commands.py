@@ -31,8 +31,8 @@ def quality(
     results = latest_results(env)
     failing = results.filter(~pl.col("passed"))
     console.print(
-        f"latest run {results['run_id'][0] if results.height else '-'}: {results.height} checks, "
-        f"{failing.height} failing"
+        f"{results.height} checks (latest result of each), {failing.height} failing; "
+        f"latest run {results.sort('recorded_at')['run_id'][-1] if results.height else '-'}"
     )
     if failing.height:
         print_frame(

@@ -46,12 +46,11 @@ def quarantine_rows(env: Environment, rows: pl.DataFrame, run_id: str) -> int:
 
 
 def latest_results(env: Environment) -> pl.DataFrame:
-    """Check results of the most recent run that recorded any (empty when none)."""
+    """The most recent result of every (asset, check): the state stewards act on (empty when none)."""
     frame = read_path(env.table_path("ops.quality_results"))
     if frame is None or frame.height == 0:
         return pl.DataFrame(schema=RESULT_SCHEMA)
-    last = frame.sort("recorded_at")["run_id"][-1]
-    return frame.filter(pl.col("run_id") == last)
+    return frame.sort("recorded_at").unique(["asset", "check"], keep="last").sort("asset", "check")
 
 
 def quarantined(env: Environment) -> pl.DataFrame:

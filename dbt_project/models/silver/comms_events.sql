@@ -15,6 +15,8 @@ final as (
         started_at,
         duration_s,
         cell_id,
+        source_delivery_id,
+        source_row_number,
         coalesce(invalid_fields, []) as invalid_fields
     from records
     where record_type = 'event'

@@ -11,7 +11,12 @@ from orchestration.resources import LakehouseResource
 from transforms.delta_io import read_table
 from transforms.evaluate.entities import er_evaluation
 from transforms.evaluate.reports import has_truth
+from orchestration.defs.transform.factory import audit_check_specs, audit_results
 from transforms.publish import append_frame, publish_frames
+from transforms.quality.lineage import gold_to_silver
+from transforms.quality.results import record_results
+from transforms.quality.suites import load_suite
+from transforms.quality.wap import Audit, audit_publish
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.dashboards import write_dashboards
 from transforms.resolve.pipeline import GOLD_TABLES, resolve, silver_features
@@ -77,54 +82,68 @@ class ResolveConfig(dg.Config):
     full_rebuild: bool = False
 
 
+GOLD_KEYS = {t: dg.AssetKey(["gold", t]) for t in GOLD_TABLES}
+AUDITED_GOLD = ("entity_records", "entities", "entity_links")
+GOLD_KEY_COLUMNS = {"entity_records": "record_key", "entities": "entity_id", "entity_links": "entity_id_a"}
+
+
 @dg.multi_asset(
     specs=[
         *(
-            dg.AssetSpec(
-                ["gold", t],
-                deps=[*SILVER_INPUTS, MODEL_KEY],
-                group_name=GROUP,
-                kinds={"delta", "splink"},
-                description=f"gold.{t} (SCHEMA.md §3), Delta with time travel and a warehouse copy.",
-            )
-            for t in GOLD_TABLES
+            dg.AssetSpec(key, deps=[*SILVER_INPUTS, MODEL_KEY], group_name=GROUP, kinds={"delta", "splink"},
+                         description=f"gold.{t} (SCHEMA.md §3), Delta with time travel and a warehouse copy; "
+                         "published only after its audit.")
+            for t, key in GOLD_KEYS.items()
         ),
-        dg.AssetSpec(
-            ["ops", "entity_id_changes"],
-            deps=[MODEL_KEY],
-            group_name=GROUP,
-            kinds={"delta"},
-            description="Splits, merges, new and retired entity ids, one row per change, per run.",
-        ),
+        dg.AssetSpec(["ops", "entity_id_changes"], deps=[MODEL_KEY], group_name=GROUP, kinds={"delta"},
+                     description="Splits, merges, new and retired entity ids, one row per change, per run."),
     ],
+    check_specs=[spec for t in AUDITED_GOLD for spec in audit_check_specs(GOLD_KEYS[t])],
     name="resolve_entities",
 )
 def resolve_entities(
     context: dg.AssetExecutionContext, config: ResolveConfig, lakehouse: LakehouseResource
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     env = lakehouse.env()
     settings = load_resolution_config(env.catalogue_dir)
     result = resolve(env, settings, full_rebuild=config.full_rebuild)
     run_id = context.run.run_id
-    published = publish_frames(env, "gold", result.tables, run_id=run_id)
-    publish_frames(env, "ops", {"er_state": result.state}, run_id=run_id, warehouse=False)
+    persons = read_table(env, "silver.person_records", columns=["record_key"])
+    audits: dict[str, Audit] = {}
+    for table in AUDITED_GOLD:
+        audits[table] = audit_publish(
+            env, "gold", table, result.tables[table],
+            load_suite(env.expectations_dir / "gold" / f"{table}.json"), run_id,
+            key=GOLD_KEY_COLUMNS[table],
+            lineage=gold_to_silver(result.tables[table], persons) if table == "entity_records" else None,
+        )
+        if not audits[table].published:
+            break  # the last good gold stays as it is; nothing further is published
+    record_results(env, [c for a in audits.values() for c in a.checks], run_id)
+    complete = len(audits) == len(AUDITED_GOLD) and all(a.published for a in audits.values())
+    if complete:
+        publish_frames(env, "gold", {"entity_evidence": result.tables["entity_evidence"]}, run_id=run_id)
+        publish_frames(env, "ops", {"er_state": result.state}, run_id=run_id, warehouse=False)
     changes = result.changes.with_columns(
-        pl.lit(run_id).alias("run_id"),
-        pl.lit(datetime.now(UTC)).alias("recorded_at"),
+        pl.lit(run_id).alias("run_id"), pl.lit(datetime.now(UTC)).alias("recorded_at"),
         pl.lit(result.model_version).alias("model_version"),
     )
-    version = append_frame(env, "ops.entity_id_changes", changes, run_id=run_id)
-    for table in published:
+    version = append_frame(env, "ops.entity_id_changes", changes, run_id=run_id) if complete else -1
+    for table in GOLD_TABLES:
+        audit = audits.get(table)
         yield dg.MaterializeResult(
-            asset_key=["gold", table.table],
+            asset_key=GOLD_KEYS[table],
             metadata={
-                "rows": table.rows,
-                "delta_version": table.version,
-                "mode": result.scored.mode,
-                "records_scored": result.scored.rescored_records,
-                "model_version": result.model_version,
+                "published": complete, "rows": result.tables[table].height, "mode": result.scored.mode,
+                "records_scored": result.scored.rescored_records, "model_version": result.model_version,
+                "quarantined_rows": audit.quarantined if audit else 0,
             },
         )
+    for table in AUDITED_GOLD:
+        skipped = Audit(f"gold.{table}", -1, False, blocking_failed=["not audited"])
+        skipped.checks = [{"check": "not audited: an earlier gold table failed its audit", "severity": "blocking",
+                           "passed": False, "failing": 0, "failing_share": 0.0, "sample_keys": []}]
+        yield from audit_results(GOLD_KEYS[table], audits.get(table) or skipped)
     counts = changes.group_by("change").len()
     yield dg.MaterializeResult(
         asset_key=["ops", "entity_id_changes"],

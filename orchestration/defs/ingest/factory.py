@@ -6,12 +6,18 @@ Adding a dataset is a YAML file: nothing here names a dataset.
 from collections.abc import Iterable
 
 import dagster as dg
+import polars as pl
 
+from orchestration.metadata import markdown_table
 from orchestration.resources import LakehouseResource
 from transforms.catalogue import Dataset
 from transforms.ingest import AuthorisationError, IngestSummary, ingest_dataset, pending_deliveries
+from transforms.quality.bronze import BronzeAudit, audit_bronze
+from transforms.quality.results import record_results
 
 CHECK_ACCEPTED = "deliveries_accepted"
+CHECK_GX_BLOCKING = "gx_blocking"
+CHECK_GX_WARNINGS = "gx_warnings"
 
 
 def bronze_key(dataset: Dataset) -> dg.AssetKey:
@@ -53,7 +59,15 @@ def ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 CHECK_ACCEPTED,
                 asset=key,
                 description="Every delivery of this run was accepted (rejections are quarantined).",
-            )
+            ),
+            dg.AssetCheckSpec(
+                CHECK_GX_BLOCKING, asset=key, blocking=True,
+                description="Great Expectations schema and key expectations on the newest delivery.",
+            ),
+            dg.AssetCheckSpec(
+                CHECK_GX_WARNINGS, asset=key,
+                description="Soft expectations (formats, row-count drift) on the newest delivery.",
+            ),
         ],
     )
     def _ingest(
@@ -76,12 +90,29 @@ def ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
             log(
                 f"{dataset.name} delivery {outcome.delivery_id}: {outcome.status} {outcome.reason or ''}"
             )
-        return _result(summary)
+        newest = [o.delivery_id for o in summary.outcomes if o.status == "ingested"]
+        audit = audit_bronze(env, dataset, newest[-1] if newest else None)
+        record_results(env, audit.checks, context.run.run_id)
+        return _result(summary, audit)
 
     return _ingest
 
 
-def _result(summary: IngestSummary) -> dg.MaterializeResult:
+def _gx_result(check: str, failing: list[dict[str, object]], audit: BronzeAudit, warn: bool) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=check,
+        passed=not failing,
+        severity=dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "delivery": audit.delivery_id or "no new delivery",
+            "failing": dg.MetadataValue.md(
+                markdown_table(pl.DataFrame(failing).select("check", "failing", "failing_share", "sample_keys", "detail"))
+            ) if failing else "none",
+        },
+    )
+
+
+def _result(summary: IngestSummary, audit: BronzeAudit) -> dg.MaterializeResult:
     rejected = [o for o in summary.outcomes if o.status == "rejected"]
     return dg.MaterializeResult(
         metadata={
@@ -102,7 +133,9 @@ def _result(summary: IngestSummary) -> dg.MaterializeResult:
                     "reasons": "\n".join(f"{o.delivery_id}: {o.reason}" for o in rejected)
                     or "none",
                 },
-            )
+            ),
+            _gx_result(CHECK_GX_BLOCKING, audit.failing("blocking"), audit, warn=False),
+            _gx_result(CHECK_GX_WARNINGS, audit.failing("warn"), audit, warn=True),
         ],
     )
 
