@@ -9,7 +9,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: setup manifest demo test ui clean lint lock
+.PHONY: setup manifest demo test ui clean lint lock browser
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ setup: $(VENV)/.installed manifest
 demo: setup
 	$(BIN)/lakehouse demo --people $(PEOPLE) --seed $(SEED)
 
-test: setup
+# Debian's headless Chromium + chromedriver for tests/test_browser.py (no-op when installed).
+browser:
+	bash scripts/install-browser.sh
+
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 ui: setup

@@ -28,7 +28,7 @@ EXPECTED_KEYS = (
     | {f"dbt/silver/{table}" for table in SILVER | {"normalisation_invalid_counts"}}
     | {f"silver/{table}" for table in SILVER}
     | {"ops/normalisation_report", "ops/er_evaluations", "ops/entity_id_changes"}
-    | {"models/entity_resolution", "reports/er_dashboards"}
+    | {"models/entity_resolution", "reports/er_dashboards", "reports/data_docs"}
     | {
         f"gold/{table}"
         for table in ("entities", "entity_records", "entity_links", "entity_evidence")
@@ -128,8 +128,6 @@ def test_every_asset_has_upstream_lineage_except_ingestion_roots() -> None:
 
     graph = defs.resolve_asset_graph()
     roots = {
-        key.to_user_string()
-        for key in graph.get_all_asset_keys()
-        if not graph.get(key).parent_keys
+        key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).parent_keys
     }
     assert roots == {f"bronze/{name}" for name in EXPECTED}

@@ -41,7 +41,9 @@ def read_table(
     columns: list[str] | None = None,
 ) -> pl.DataFrame:
     """Time travel: a table named `<layer>.<table>` as it was at `version` or at `as_of`."""
-    return pl.from_arrow(open_table(env.table_path(table), version, as_of).to_pyarrow_table(columns=columns))  # type: ignore[return-value]
+    return pl.from_arrow(
+        open_table(env.table_path(table), version, as_of).to_pyarrow_table(columns=columns)
+    )  # type: ignore[return-value]
 
 
 def read_path(path: Path) -> pl.DataFrame | None:

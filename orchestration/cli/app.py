@@ -284,7 +284,9 @@ def evaluate() -> None:
         }
     }
     try:
-        result["entity_resolution"] = er_evaluation(env.truth, read_table(env, "gold.entity_records"))
+        result["entity_resolution"] = er_evaluation(
+            env.truth, read_table(env, "gold.entity_records")
+        )
     except TableNotFound:
         result["entity_resolution"] = None
     print(json.dumps(result, indent=2, default=str))

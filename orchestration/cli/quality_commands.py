@@ -15,7 +15,8 @@ from transforms.config import get_environment
 @app.command()
 def quality(
     rows: Annotated[
-        str | None, typer.Option(help="Show the quarantined rows of this table (e.g. silver.person_records).")
+        str | None,
+        typer.Option(help="Show the quarantined rows of this table (e.g. silver.person_records)."),
     ] = None,
 ) -> None:
     """Failing checks of the latest run, rejected deliveries and quarantined rows, with how to inspect each."""
@@ -26,7 +27,9 @@ def quality(
     env = get_environment()
     held = quarantined(env)
     if rows is not None:
-        print_frame(held.filter(pl.col("table") == rows).drop("run_id"), title=f"quarantined rows of {rows}")
+        print_frame(
+            held.filter(pl.col("table") == rows).drop("run_id"), title=f"quarantined rows of {rows}"
+        )
         return
     results = latest_results(env)
     failing = results.filter(~pl.col("passed"))
@@ -37,29 +40,38 @@ def quality(
     if failing.height:
         print_frame(
             failing.select(
-                "asset", "check", "severity", "failing", "failing_share",
-                pl.col("sample_keys").list.head(3).list.join(", ").alias("sample_keys"), "detail",
+                "asset",
+                "check",
+                "severity",
+                "failing",
+                "failing_share",
+                pl.col("sample_keys").list.head(3).list.join(", ").alias("sample_keys"),
+                "detail",
             ),
             title="failing checks",
         )
     book = ledger.read(ledger_path(env))
     settled = book.filter(pl.col("status") != "rejected").select("dataset", "delivery_id")
-    rejected = book.filter(pl.col("status") == "rejected").join(settled, on=["dataset", "delivery_id"], how="anti")
+    rejected = book.filter(pl.col("status") == "rejected").join(
+        settled, on=["dataset", "delivery_id"], how="anti"
+    )
     if rejected.height:
         print_frame(
-            rejected.select(
-                "dataset", "delivery_id", "reason",
-                pl.format("cat {}/{}/{}/reason.json", pl.lit(str(env.quarantine)), "dataset", "delivery_id").alias(
-                    "inspect"
-                ),
-            ),
-            title="quarantined deliveries",
+            rejected.select("dataset", "delivery_id", "reason"), title="quarantined deliveries"
         )
+        for dataset, delivery in rejected.select("dataset", "delivery_id").iter_rows():
+            console.print(
+                f"  inspect: cat {env.quarantine / dataset / delivery / 'reason.json'}",
+                soft_wrap=True,
+            )
     if held.height:
-        summary = held.group_by("table", "dataset", "check").agg(pl.len().alias("rows")).sort("table", "dataset")
-        print_frame(
-            summary.with_columns(pl.format("lakehouse quality --rows {}", "table").alias("inspect")),
-            title="quarantined rows",
+        summary = (
+            held.group_by("table", "dataset", "check")
+            .agg(pl.len().alias("rows"))
+            .sort("table", "dataset")
         )
+        print_frame(summary, title="quarantined rows")
+        for table in summary["table"].unique().sort():
+            console.print(f"  inspect: lakehouse quality --rows {table}", soft_wrap=True)
     if not failing.height and not rejected.height and not held.height:
         console.print("clean: no failing checks, no quarantined deliveries or rows")

@@ -11,6 +11,7 @@ from transforms.config import Environment
 from transforms.delta_io import read_table
 from transforms.ingest import ledger
 from transforms.ingest.pipeline import ledger_path
+from transforms.quality.results import save_outcome
 from transforms.quality.suites import bronze_suite, load_suite
 from transforms.quality.validate import drift_check, validate
 
@@ -23,7 +24,11 @@ class BronzeAudit:
     checks: list[dict[str, object]] = field(default_factory=list)
 
     def failing(self, severity: str) -> list[dict[str, object]]:
-        return [c for c in self.checks if not c["passed"] and (c["severity"] == "blocking") == (severity == "blocking")]
+        return [
+            c
+            for c in self.checks
+            if not c["passed"] and (c["severity"] == "blocking") == (severity == "blocking")
+        ]
 
 
 def suite_for(env: Environment, dataset: Dataset) -> dict[str, object]:
@@ -41,13 +46,19 @@ def audit_bronze(env: Environment, dataset: Dataset, delivery_id: str | None) ->
     key = dataset.source.record_id[0]
     outcome = validate(rows, suite_for(env, dataset), key_column=key)
     name = f"bronze.{dataset.name}"
+    save_outcome(env, name, outcome)
     for r in outcome.results:
         audit.checks.append(
             {
-                "asset": name, "check": f"{r['expectation_type']}:{r.get('column') or 'table'}",
-                "severity": r["severity"], "passed": bool(r["success"]), "checked": rows.height,
-                "failing": int(r.get("unexpected_count") or 0), "failing_share": float(r.get("unexpected_share") or 0.0),
-                "sample_keys": [str(k) for k in (r.get("sample_keys") or [])], "detail": r.get("family"),
+                "asset": name,
+                "check": f"{r['expectation_type']}:{r.get('column') or 'table'}",
+                "severity": r["severity"],
+                "passed": bool(r["success"]),
+                "checked": rows.height,
+                "failing": int(r.get("unexpected_count") or 0),
+                "failing_share": float(r.get("unexpected_share") or 0.0),
+                "sample_keys": [str(k) for k in (r.get("sample_keys") or [])],
+                "detail": r.get("family"),
             }
         )
     book = ledger.read(ledger_path(env), dataset.name).filter(pl.col("status") == "ingested")
@@ -56,9 +67,15 @@ def audit_bronze(env: Environment, dataset: Dataset, delivery_id: str | None) ->
     drift = drift_check(rows.height, previous, MAX_DRIFT_SHARE)
     audit.checks.append(
         {
-            "asset": name, "check": "row_count_drift", "severity": "warn", "passed": bool(drift["success"]),
-            "checked": rows.height, "failing": 0 if drift["success"] else rows.height, "failing_share": 0.0,
-            "sample_keys": [], "detail": str(drift.get("detail", "")),
+            "asset": name,
+            "check": "row_count_drift",
+            "severity": "warn",
+            "passed": bool(drift["success"]),
+            "checked": rows.height,
+            "failing": 0 if drift["success"] else rows.height,
+            "failing_share": 0.0,
+            "sample_keys": [],
+            "detail": str(drift.get("detail", "")),
         }
     )
     return audit

@@ -28,27 +28,42 @@ class LineageResult:
         return not self.orphans and not self.duplicates
 
 
-def silver_to_bronze(env: Environment, silver: pl.DataFrame, check: str = "silver_to_bronze") -> LineageResult:
+def silver_to_bronze(
+    env: Environment, silver: pl.DataFrame, check: str = "silver_to_bronze"
+) -> LineageResult:
     """Each silver row's (dataset, version, delivery, row number) exists in bronze at that version."""
     orphans: list[str] = []
     for (dataset, version), rows in silver.group_by("source_dataset", "source_version"):
         try:
             bronze = read_table(
-                env, f"bronze.{dataset}", version=int(version), columns=["_delivery_id", "_row_number"]
+                env,
+                f"bronze.{dataset}",
+                version=int(version),
+                columns=["_delivery_id", "_row_number"],
             ).select(
-                pl.col("_delivery_id").alias("source_delivery_id"), pl.col("_row_number").alias("source_row_number")
+                pl.col("_delivery_id").alias("source_delivery_id"),
+                pl.col("_row_number").alias("source_row_number"),
             )
         except (TableNotFound, ValueError, OSError):
             orphans.extend(rows["record_key"].to_list())
             continue
         missing = rows.join(bronze, on=["source_delivery_id", "source_row_number"], how="anti")
         orphans.extend(missing["record_key"].to_list())
-    duplicates = silver.filter(pl.col("record_key").is_duplicated())["record_key"].unique().to_list()
+    duplicates = (
+        silver.filter(pl.col("record_key").is_duplicated())["record_key"].unique().to_list()
+    )
     return LineageResult(check, silver.height, sorted(orphans), sorted(duplicates))
 
 
 def gold_to_silver(entity_records: pl.DataFrame, persons: pl.DataFrame) -> LineageResult:
     """Every gold.entity_records row names a silver person record, once."""
-    orphans = entity_records.join(persons.select("record_key"), on="record_key", how="anti")["record_key"]
+    orphans = entity_records.join(persons.select("record_key"), on="record_key", how="anti")[
+        "record_key"
+    ]
     duplicates = entity_records.filter(pl.col("record_key").is_duplicated())["record_key"].unique()
-    return LineageResult("gold_to_silver", entity_records.height, sorted(orphans.to_list()), sorted(duplicates.to_list()))
+    return LineageResult(
+        "gold_to_silver",
+        entity_records.height,
+        sorted(orphans.to_list()),
+        sorted(duplicates.to_list()),
+    )

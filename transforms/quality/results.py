@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 
 from transforms.config import Environment
 from transforms.delta_io import read_path
 from transforms.publish import append_frame
+from transforms.quality.validate import ValidationOutcome
 
 RESULT_SCHEMA = {
-    "run_id": pl.String, "asset": pl.String, "check": pl.String, "severity": pl.String,
-    "passed": pl.Boolean, "checked": pl.Int64, "failing": pl.Int64, "failing_share": pl.Float64,
-    "sample_keys": pl.List(pl.String), "detail": pl.String, "recorded_at": pl.Datetime("us", "UTC"),
+    "run_id": pl.String,
+    "asset": pl.String,
+    "check": pl.String,
+    "severity": pl.String,
+    "passed": pl.Boolean,
+    "checked": pl.Int64,
+    "failing": pl.Int64,
+    "failing_share": pl.Float64,
+    "sample_keys": pl.List(pl.String),
+    "detail": pl.String,
+    "recorded_at": pl.Datetime("us", "UTC"),
 }
 QUARANTINE_SCHEMA = {
-    "dataset": pl.String, "delivery": pl.String, "record_key": pl.String, "table": pl.String,
-    "check": pl.String, "reason": pl.String, "value": pl.String, "run_id": pl.String,
+    "dataset": pl.String,
+    "delivery": pl.String,
+    "record_key": pl.String,
+    "table": pl.String,
+    "check": pl.String,
+    "reason": pl.String,
+    "value": pl.String,
+    "run_id": pl.String,
     "quarantined_at": pl.Datetime("us", "UTC"),
 }
 
@@ -26,9 +44,12 @@ def record_results(env: Environment, rows: list[dict[str, object]], run_id: str)
     """Append this run's check results (one commit)."""
     if not rows:
         return
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     frame = pl.DataFrame(
-        [{**{k: None for k in RESULT_SCHEMA}, **row, "run_id": run_id, "recorded_at": now} for row in rows],
+        [
+            {**{k: None for k in RESULT_SCHEMA}, **row, "run_id": run_id, "recorded_at": now}
+            for row in rows
+        ],
         schema=RESULT_SCHEMA,
     )
     append_frame(env, "ops.quality_results", frame, run_id=run_id)
@@ -39,7 +60,7 @@ def quarantine_rows(env: Environment, rows: pl.DataFrame, run_id: str) -> int:
     if rows.height == 0:
         return 0
     frame = rows.with_columns(
-        pl.lit(run_id).alias("run_id"), pl.lit(datetime.now(timezone.utc)).alias("quarantined_at")
+        pl.lit(run_id).alias("run_id"), pl.lit(datetime.now(UTC)).alias("quarantined_at")
     ).select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()])
     append_frame(env, "ops.quarantine", frame, run_id=run_id)
     return frame.height
@@ -57,3 +78,23 @@ def quarantined(env: Environment) -> pl.DataFrame:
     """Every quarantined row (empty when none)."""
     frame = read_path(env.table_path("ops.quarantine"))
     return frame if frame is not None else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+def save_outcome(env: Environment, asset: str, outcome: ValidationOutcome) -> Path:
+    """Keep the latest validation of an asset for Data Docs (failing row indices dropped)."""
+    folder = env.reports / "validations"
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = asdict(outcome)
+    for key in ("results", "blocking_failures", "warnings"):
+        payload[key] = [{k: v for k, v in r.items() if k != "failing_rows"} for r in payload[key]]
+    path = folder / f"{asset}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, default=str, sort_keys=True))
+    tmp.replace(path)  # atomic: Data Docs never read half a file
+    return path
+
+
+def load_outcomes(env: Environment) -> list[ValidationOutcome]:
+    """Every asset's latest validation, in asset order."""
+    folder = env.reports / "validations"
+    return [ValidationOutcome(**json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))]

@@ -18,7 +18,7 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from transforms.config import Environment
 from transforms.publish import publish_frames
 from transforms.quality.lineage import LineageResult
-from transforms.quality.results import quarantine_rows
+from transforms.quality.results import quarantine_rows, save_outcome
 from transforms.quality.validate import ValidationOutcome, validate
 
 ROW_LEVEL_FAMILIES = {"values", "formats"}
@@ -45,12 +45,17 @@ def staging_path(env: Environment, layer: str, table: str) -> Path:
     return env.delta / "_staging" / layer / table
 
 
-def stage_candidate(env: Environment, layer: str, table: str, frame: pl.DataFrame, run_id: str) -> int:
+def stage_candidate(
+    env: Environment, layer: str, table: str, frame: pl.DataFrame, run_id: str
+) -> int:
     """Write the candidate (one commit) where stewards can inspect it; returns its version."""
     path = staging_path(env, layer, table)
     path.mkdir(parents=True, exist_ok=True)
     write_deltalake(
-        str(path), frame.to_arrow(), mode="overwrite", schema_mode="overwrite",
+        str(path),
+        frame.to_arrow(),
+        mode="overwrite",
+        schema_mode="overwrite",
         commit_properties=CommitProperties(custom_metadata={"run_id": run_id, "candidate": "true"}),
     )
     return DeltaTable(str(path)).version()
@@ -76,28 +81,52 @@ def _check_rows(asset: str, outcome: ValidationOutcome, checked: int) -> list[di
 def _lineage_row(asset: str, lineage: LineageResult) -> dict[str, object]:
     bad = lineage.orphans + lineage.duplicates
     return {
-        "asset": asset, "check": f"lineage:{lineage.check}", "severity": "blocking", "passed": lineage.passed,
-        "checked": lineage.checked, "failing": len(bad), "failing_share": len(bad) / max(lineage.checked, 1),
-        "sample_keys": bad[:20], "detail": f"{len(lineage.orphans)} orphans, {len(lineage.duplicates)} duplicates",
+        "asset": asset,
+        "check": f"lineage:{lineage.check}",
+        "severity": "blocking",
+        "passed": lineage.passed,
+        "checked": lineage.checked,
+        "failing": len(bad),
+        "failing_share": len(bad) / max(lineage.checked, 1),
+        "sample_keys": bad[:20],
+        "detail": f"{len(lineage.orphans)} orphans, {len(lineage.duplicates)} duplicates",
     }
 
 
-def _quarantine_frame(frame: pl.DataFrame, outcome: ValidationOutcome, table: str, key: str) -> pl.DataFrame:
+def _quarantine_frame(
+    frame: pl.DataFrame, outcome: ValidationOutcome, table: str, key: str
+) -> pl.DataFrame:
     parts = []
     for result in outcome.results:
-        if result["success"] or result.get("family") not in ROW_LEVEL_FAMILIES or not result.get("failing_rows"):
+        if (
+            result["success"]
+            or result.get("family") not in ROW_LEVEL_FAMILIES
+            or not result.get("failing_rows")
+        ):
             continue
         column = result.get("column")
         rows = frame[list(result["failing_rows"])]
         parts.append(
             rows.select(
-                (pl.col("source_dataset") if "source_dataset" in rows.columns else pl.lit(table.split(".")[-1])).alias("dataset"),
-                (pl.col("source_delivery_id") if "source_delivery_id" in rows.columns else pl.lit(None, pl.String)).alias("delivery"),
+                (
+                    pl.col("source_dataset")
+                    if "source_dataset" in rows.columns
+                    else pl.lit(table.split(".")[-1])
+                ).alias("dataset"),
+                (
+                    pl.col("source_delivery_id")
+                    if "source_delivery_id" in rows.columns
+                    else pl.lit(None, pl.String)
+                ).alias("delivery"),
                 pl.col(key).cast(pl.String).alias("record_key"),
                 pl.lit(table).alias("table"),
                 pl.lit(f"{result['expectation_type']}:{column}").alias("check"),
                 pl.lit(f"{column} fails {result['expectation_type']}").alias("reason"),
-                (pl.col(column).cast(pl.String) if column in rows.columns else pl.lit(None, pl.String)).alias("value"),
+                (
+                    pl.col(column).cast(pl.String)
+                    if column in rows.columns
+                    else pl.lit(None, pl.String)
+                ).alias("value"),
             )
         )
     return pl.concat(parts) if parts else pl.DataFrame()
@@ -122,12 +151,20 @@ def audit_publish(
         before = frame.height
         frame = frame.filter(~pl.col(key).is_in(sorted(exclude_keys)))
         excluded = before - frame.height
-    audit = Audit(name, stage_candidate(env, layer, table, frame, run_id), published=False, excluded_with_parent=excluded)
+    audit = Audit(
+        name,
+        stage_candidate(env, layer, table, frame, run_id),
+        published=False,
+        excluded_with_parent=excluded,
+    )
     outcome = validate(frame, suite, key_column=key if key in frame.columns else None)
+    save_outcome(env, name, outcome)
     audit.checks = _check_rows(name, outcome, frame.height)
     if lineage is not None:
         audit.checks.append(_lineage_row(name, lineage))
-    audit.blocking_failed = [c["check"] for c in audit.checks if c["severity"] == "blocking" and not c["passed"]]
+    audit.blocking_failed = [
+        c["check"] for c in audit.checks if c["severity"] == "blocking" and not c["passed"]
+    ]
     if audit.blocking_failed:
         return audit
     held = _quarantine_frame(frame, outcome, name, key)

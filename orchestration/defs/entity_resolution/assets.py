@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
+from orchestration.defs.transform.factory import audit_check_specs, audit_results
 from orchestration.metadata import markdown_table
 from orchestration.resources import LakehouseResource
 from transforms.delta_io import read_table
 from transforms.evaluate.entities import er_evaluation
 from transforms.evaluate.reports import has_truth
-from orchestration.defs.transform.factory import audit_check_specs, audit_results
 from transforms.publish import append_frame, publish_frames
 from transforms.quality.lineage import gold_to_silver
 from transforms.quality.results import record_results
@@ -84,19 +84,33 @@ class ResolveConfig(dg.Config):
 
 GOLD_KEYS = {t: dg.AssetKey(["gold", t]) for t in GOLD_TABLES}
 AUDITED_GOLD = ("entity_records", "entities", "entity_links")
-GOLD_KEY_COLUMNS = {"entity_records": "record_key", "entities": "entity_id", "entity_links": "entity_id_a"}
+GOLD_KEY_COLUMNS = {
+    "entity_records": "record_key",
+    "entities": "entity_id",
+    "entity_links": "entity_id_a",
+}
 
 
 @dg.multi_asset(
     specs=[
         *(
-            dg.AssetSpec(key, deps=[*SILVER_INPUTS, MODEL_KEY], group_name=GROUP, kinds={"delta", "splink"},
-                         description=f"gold.{t} (SCHEMA.md §3), Delta with time travel and a warehouse copy; "
-                         "published only after its audit.")
+            dg.AssetSpec(
+                key,
+                deps=[*SILVER_INPUTS, MODEL_KEY],
+                group_name=GROUP,
+                kinds={"delta", "splink"},
+                description=f"gold.{t} (SCHEMA.md §3), Delta with time travel and a warehouse copy; "
+                "published only after its audit.",
+            )
             for t, key in GOLD_KEYS.items()
         ),
-        dg.AssetSpec(["ops", "entity_id_changes"], deps=[MODEL_KEY], group_name=GROUP, kinds={"delta"},
-                     description="Splits, merges, new and retired entity ids, one row per change, per run."),
+        dg.AssetSpec(
+            ["ops", "entity_id_changes"],
+            deps=[MODEL_KEY],
+            group_name=GROUP,
+            kinds={"delta"},
+            description="Splits, merges, new and retired entity ids, one row per change, per run.",
+        ),
     ],
     check_specs=[spec for t in AUDITED_GOLD for spec in audit_check_specs(GOLD_KEYS[t])],
     name="resolve_entities",
@@ -112,20 +126,29 @@ def resolve_entities(
     audits: dict[str, Audit] = {}
     for table in AUDITED_GOLD:
         audits[table] = audit_publish(
-            env, "gold", table, result.tables[table],
-            load_suite(env.expectations_dir / "gold" / f"{table}.json"), run_id,
+            env,
+            "gold",
+            table,
+            result.tables[table],
+            load_suite(env.expectations_dir / "gold" / f"{table}.json"),
+            run_id,
             key=GOLD_KEY_COLUMNS[table],
-            lineage=gold_to_silver(result.tables[table], persons) if table == "entity_records" else None,
+            lineage=gold_to_silver(result.tables[table], persons)
+            if table == "entity_records"
+            else None,
         )
         if not audits[table].published:
             break  # the last good gold stays as it is; nothing further is published
     record_results(env, [c for a in audits.values() for c in a.checks], run_id)
     complete = len(audits) == len(AUDITED_GOLD) and all(a.published for a in audits.values())
     if complete:
-        publish_frames(env, "gold", {"entity_evidence": result.tables["entity_evidence"]}, run_id=run_id)
+        publish_frames(
+            env, "gold", {"entity_evidence": result.tables["entity_evidence"]}, run_id=run_id
+        )
         publish_frames(env, "ops", {"er_state": result.state}, run_id=run_id, warehouse=False)
     changes = result.changes.with_columns(
-        pl.lit(run_id).alias("run_id"), pl.lit(datetime.now(UTC)).alias("recorded_at"),
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(datetime.now(UTC)).alias("recorded_at"),
         pl.lit(result.model_version).alias("model_version"),
     )
     version = append_frame(env, "ops.entity_id_changes", changes, run_id=run_id) if complete else -1
@@ -134,15 +157,26 @@ def resolve_entities(
         yield dg.MaterializeResult(
             asset_key=GOLD_KEYS[table],
             metadata={
-                "published": complete, "rows": result.tables[table].height, "mode": result.scored.mode,
-                "records_scored": result.scored.rescored_records, "model_version": result.model_version,
+                "published": complete,
+                "rows": result.tables[table].height,
+                "mode": result.scored.mode,
+                "records_scored": result.scored.rescored_records,
+                "model_version": result.model_version,
                 "quarantined_rows": audit.quarantined if audit else 0,
             },
         )
     for table in AUDITED_GOLD:
         skipped = Audit(f"gold.{table}", -1, False, blocking_failed=["not audited"])
-        skipped.checks = [{"check": "not audited: an earlier gold table failed its audit", "severity": "blocking",
-                           "passed": False, "failing": 0, "failing_share": 0.0, "sample_keys": []}]
+        skipped.checks = [
+            {
+                "check": "not audited: an earlier gold table failed its audit",
+                "severity": "blocking",
+                "passed": False,
+                "failing": 0,
+                "failing_share": 0.0,
+                "sample_keys": [],
+            }
+        ]
         yield from audit_results(GOLD_KEYS[table], audits.get(table) or skipped)
     counts = changes.group_by("change").len()
     yield dg.MaterializeResult(

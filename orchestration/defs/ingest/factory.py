@@ -61,11 +61,14 @@ def ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 description="Every delivery of this run was accepted (rejections are quarantined).",
             ),
             dg.AssetCheckSpec(
-                CHECK_GX_BLOCKING, asset=key, blocking=True,
+                CHECK_GX_BLOCKING,
+                asset=key,
+                blocking=True,
                 description="Great Expectations schema and key expectations on the newest delivery.",
             ),
             dg.AssetCheckSpec(
-                CHECK_GX_WARNINGS, asset=key,
+                CHECK_GX_WARNINGS,
+                asset=key,
                 description="Soft expectations (formats, row-count drift) on the newest delivery.",
             ),
         ],
@@ -98,7 +101,9 @@ def ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
     return _ingest
 
 
-def _gx_result(check: str, failing: list[dict[str, object]], audit: BronzeAudit, warn: bool) -> dg.AssetCheckResult:
+def _gx_result(
+    check: str, failing: list[dict[str, object]], audit: BronzeAudit, warn: bool
+) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=check,
         passed=not failing,
@@ -106,8 +111,14 @@ def _gx_result(check: str, failing: list[dict[str, object]], audit: BronzeAudit,
         metadata={
             "delivery": audit.delivery_id or "no new delivery",
             "failing": dg.MetadataValue.md(
-                markdown_table(pl.DataFrame(failing).select("check", "failing", "failing_share", "sample_keys", "detail"))
-            ) if failing else "none",
+                markdown_table(
+                    pl.DataFrame(failing).select(
+                        "check", "failing", "failing_share", "sample_keys", "detail"
+                    )
+                )
+            )
+            if failing
+            else "none",
         },
     )
 

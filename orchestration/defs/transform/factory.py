@@ -9,11 +9,11 @@ import polars as pl
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_project import dbt_executable
+from orchestration.metadata import markdown_table
 from orchestration.resources import LakehouseResource
 from transforms.catalogue import Dataset
 from transforms.config import export_environment
 from transforms.delta_io import current_version
-from orchestration.metadata import markdown_table
 from transforms.publish import SILVER_TABLES, read_warehouse_table
 from transforms.quality.lineage import silver_to_bronze
 from transforms.quality.results import record_results
@@ -71,10 +71,17 @@ CHILDREN_OF_PERSONS = ("addresses", "comms_identifiers", "document_identifiers")
 def audit_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     """The two checks every audited table carries: blocking (schema, keys, lineage) and warnings."""
     return [
-        dg.AssetCheckSpec(AUDIT_BLOCKING, asset=key, blocking=True,
-                          description="Schema, key and lineage expectations; a failure publishes nothing."),
-        dg.AssetCheckSpec(AUDIT_WARNINGS, asset=key,
-                          description="Row-level value and format expectations; failing rows are quarantined."),
+        dg.AssetCheckSpec(
+            AUDIT_BLOCKING,
+            asset=key,
+            blocking=True,
+            description="Schema, key and lineage expectations; a failure publishes nothing.",
+        ),
+        dg.AssetCheckSpec(
+            AUDIT_WARNINGS,
+            asset=key,
+            description="Row-level value and format expectations; failing rows are quarantined.",
+        ),
     ]
 
 
@@ -87,16 +94,28 @@ def audit_results(key: dg.AssetKey, audit: Audit) -> list[dg.AssetCheckResult]:
         return {
             "failing_checks": len(rows),
             "details": dg.MetadataValue.md(
-                markdown_table(pl.DataFrame(rows).select("check", "failing", "failing_share", "sample_keys"))
-            ) if rows else "none",
+                markdown_table(
+                    pl.DataFrame(rows).select("check", "failing", "failing_share", "sample_keys")
+                )
+            )
+            if rows
+            else "none",
         }
 
     return [
-        dg.AssetCheckResult(asset_key=key, check_name=AUDIT_BLOCKING, passed=not blocking,
-                            metadata={**summary(blocking), "candidate_version": audit.candidate_version}),
-        dg.AssetCheckResult(asset_key=key, check_name=AUDIT_WARNINGS, passed=not warnings,
-                            severity=dg.AssetCheckSeverity.WARN,
-                            metadata={**summary(warnings), "quarantined_rows": audit.quarantined}),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=AUDIT_BLOCKING,
+            passed=not blocking,
+            metadata={**summary(blocking), "candidate_version": audit.candidate_version},
+        ),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=AUDIT_WARNINGS,
+            passed=not warnings,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={**summary(warnings), "quarantined_rows": audit.quarantined},
+        ),
     ]
 
 
@@ -105,15 +124,20 @@ def silver_publication(tables: tuple[str, ...] = SILVER_TABLES) -> dg.AssetsDefi
     keys = {table: dg.AssetKey(["silver", table]) for table in tables}
     specs = [
         dg.AssetSpec(
-            key, deps=[dg.AssetKey(["dbt", "silver", table])], group_name="silver",
+            key,
+            deps=[dg.AssetKey(["dbt", "silver", table])],
+            group_name="silver",
             description=f"silver.{table} as a Delta table (SCHEMA.md §2), published only after its audit.",
-            kinds={"delta"}, tags={"layer": "silver"},
+            kinds={"delta"},
+            tags={"layer": "silver"},
         )
         for table, key in keys.items()
     ]
 
     @dg.multi_asset(
-        specs=specs, name="publish_silver", can_subset=False,
+        specs=specs,
+        name="publish_silver",
+        can_subset=False,
         check_specs=[spec for key in keys.values() for spec in audit_check_specs(key)],
     )
     def _publish(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> Iterator[Any]:
@@ -123,10 +147,20 @@ def silver_publication(tables: tuple[str, ...] = SILVER_TABLES) -> dg.AssetsDefi
         check_rows: list[dict[str, object]] = []
         for table in tables:
             frame = read_warehouse_table(env, "silver", table)
-            lineage = silver_to_bronze(env, frame, f"{table}_to_bronze") if table in LINEAGE_CHECKED else None
+            lineage = (
+                silver_to_bronze(env, frame, f"{table}_to_bronze")
+                if table in LINEAGE_CHECKED
+                else None
+            )
             audit = audit_publish(
-                env, "silver", table, frame, load_suite(env.expectations_dir / "silver" / f"{table}.json"), run_id,
-                key=KEYS.get(table, "record_key"), lineage=lineage,
+                env,
+                "silver",
+                table,
+                frame,
+                load_suite(env.expectations_dir / "silver" / f"{table}.json"),
+                run_id,
+                key=KEYS.get(table, "record_key"),
+                lineage=lineage,
                 exclude_keys=quarantined_persons if table in CHILDREN_OF_PERSONS else None,
             )
             if table == "person_records":
@@ -135,13 +169,19 @@ def silver_publication(tables: tuple[str, ...] = SILVER_TABLES) -> dg.AssetsDefi
             yield dg.MaterializeResult(
                 asset_key=keys[table],
                 metadata={
-                    "published": audit.published, "rows": audit.rows,
-                    "delta_version": audit.published_version if audit.published_version is not None else -1,
+                    "published": audit.published,
+                    "rows": audit.rows,
+                    "delta_version": audit.published_version
+                    if audit.published_version is not None
+                    else -1,
                     "candidate": str(staging_path(env, "silver", table)),
-                    "candidate_version": audit.candidate_version, "quarantined_rows": audit.quarantined,
+                    "candidate_version": audit.candidate_version,
+                    "quarantined_rows": audit.quarantined,
                     "excluded_with_quarantined_person": audit.excluded_with_parent,
                 },
-                data_version=dg.DataVersion(str(audit.published_version)) if audit.published else None,
+                data_version=dg.DataVersion(str(audit.published_version))
+                if audit.published
+                else None,
             )
             yield from audit_results(keys[table], audit)
         record_results(env, check_rows, run_id)

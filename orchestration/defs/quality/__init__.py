@@ -1,0 +1,1 @@
+"""Quality domain: self-contained Data Docs of every validation, for stewards."""
