@@ -58,6 +58,7 @@ FEATURE_SCHEMA = {
     "source_dataset": pl.String,
     "classification": pl.String,
     "given_name": pl.String,
+    "middle_names": pl.String,
     "family_name": pl.String,
     "given_name_variants": pl.List(pl.String),
     "date_of_birth": pl.Date,
@@ -161,12 +162,12 @@ def _subject_row(number: int, row: dict[str, str | None]) -> dict[str, object]:
     """One subject -> one feature row; ValueError names the row and the field."""
     subject_id = _text(row["subject_id"]) or str(number)
     where = f"subjects row {number} (subject_id {subject_id!r})"
-    given, family = None, None
+    given, middle, family = None, None, None
     name = _text(row["name"])
     if name is not None:
         style = "surname_comma_forenames" if "," in name else "forename_middle_surname"
         parsed = parse_name(name, style)
-        given, family = parsed.given_name, parsed.family_name
+        given, middle, family = parsed.given_name, parsed.middle_names, parsed.family_name
         if given is None and family is None:
             raise ValueError(f"{where}: name: {name!r} holds no name")
     explicit_given = name_part(_text(row["given_name"]))
@@ -213,6 +214,7 @@ def _subject_row(number: int, row: dict[str, str | None]) -> dict[str, object]:
         "source_dataset": SUBJECT_DATASET,
         "classification": SUBJECT_CLASSIFICATION,
         "given_name": given,
+        "middle_names": middle,
         "family_name": family,
         "date_of_birth": date_of_birth,
         "birth_year": birth_year,
@@ -235,7 +237,9 @@ def subjects_to_features(subjects: pl.DataFrame) -> pl.DataFrame:
     raw = pl.DataFrame(
         rows, schema={k: v for k, v in FEATURE_SCHEMA.items() if k != "given_name_variants"}
     )
-    features = raw.with_columns(_canonical("given_name"), _canonical("family_name"))
+    features = raw.with_columns(
+        _canonical("given_name"), _canonical("middle_names"), _canonical("family_name")
+    )
     variants = [list(name_variants(g)) for g in features["given_name"].to_list()]
     return features.with_columns(
         pl.Series("given_name_variants", variants, dtype=pl.List(pl.String))
