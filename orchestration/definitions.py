@@ -4,7 +4,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.classification import with_classifications
 from transforms.config import disable_telemetry
 
 disable_telemetry()
-defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+defs = with_classifications(dg.load_from_defs_folder(path_within_project=Path(__file__).parent))

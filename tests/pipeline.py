@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dbt_project import dbt_project_for
-from orchestration.defs.entity_resolution.definitions import defs as er_defs
+from orchestration.defs.entity_resolution import assets as er_assets
 from orchestration.defs.evaluation.normalisation import normalisation_report
 from orchestration.defs.ingest.factory import build_ingest_defs
-from orchestration.defs.quality.definitions import defs as quality_defs
+from orchestration.defs.quality.data_docs import data_docs
 from orchestration.defs.transform.factory import build_transform_defs
 from orchestration.resources import LakehouseResource
 from orchestration.runner import RunReport, run_assets
@@ -23,7 +23,14 @@ def definitions_for(env: Environment) -> dg.Definitions:
         build_ingest_defs(catalogue),
         build_transform_defs(dbt_project_for(env), catalogue),
         dg.Definitions(
-            assets=[normalisation_report, *(er_defs.assets or []), *(quality_defs.assets or [])],
+            assets=[
+                normalisation_report,
+                er_assets.entity_resolution_model,
+                er_assets.resolve_entities,
+                er_assets.er_evaluations,
+                er_assets.er_dashboards,
+                data_docs,
+            ],
             resources={
                 "lakehouse": LakehouseResource(
                     home=str(env.home), catalogue_dir=str(env.catalogue_dir)

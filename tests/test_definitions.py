@@ -29,6 +29,7 @@ EXPECTED_KEYS = (
     | {f"silver/{table}" for table in SILVER}
     | {"ops/normalisation_report", "ops/er_evaluations", "ops/entity_id_changes"}
     | {"models/entity_resolution", "reports/er_dashboards", "reports/data_docs"}
+    | {"cuts/rocu_north", "cuts/rocu_south"}
     | {
         f"gold/{table}"
         for table in ("entities", "entity_records", "entity_links", "entity_evidence")
@@ -50,7 +51,9 @@ def test_definitions_load_with_the_expected_asset_keys() -> None:
         assert node.tags["classification"] == dataset.classification
         assert dataset.title in (node.description or "")
     schedules = {s.name for s in defs.schedules or []}
-    assert schedules == {f"{n}_refresh" for n, d in catalogue.items() if d.refresh != "manual"}
+    assert schedules == {f"{n}_refresh" for n, d in catalogue.items() if d.refresh != "manual"} | {
+        "retention_daily", "rocu_north_cut", "rocu_south_cut",
+    }
     assert {s.name for s in defs.sensors or []} == {"landing_sensor"}
 
 

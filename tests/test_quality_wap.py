@@ -104,3 +104,6 @@ def test_bad_delivery_shows_in_quality_and_nothing_bad_is_published(lake: Enviro
     assert output.exit_code == 0, output.output
     assert "2099-01-01" in output.output and "ragged row" in output.output
     assert "reason.json" in output.output
+    run_everything(lake, "key:reports/data_docs")
+    docs = (lake.reports / "data_docs").glob("*.html")
+    assert any("2099-01-01" in page.read_text() for page in docs)

@@ -47,6 +47,11 @@ def name_variants(given_name: str | None) -> tuple[str, ...]:
     return tuple(sorted(v.upper() for v in related if v != lower))
 
 
+def canonical_name(column: str) -> pl.Expr:
+    """A name column as resolution compares it: letters and single spaces."""
+    return _canonical(column)
+
+
 def _canonical(column: str) -> pl.Expr:
     return (
         pl.col(column)

@@ -26,6 +26,7 @@ from splink import DuckDBAPI
 from transforms.catalogue import CLASSIFICATION_RANK
 from transforms.config import Environment
 from transforms.delta_io import read_path, read_table
+from transforms.governance.audit import audit
 from transforms.normalise.addresses import normalise_postcode
 from transforms.normalise.dates import parse_birth
 from transforms.normalise.names import parse_name
@@ -483,6 +484,18 @@ def log_search(
     frame = pl.from_arrow(pa.Table.from_pylist([row], schema=LOG_SCHEMA))
     assert isinstance(frame, pl.DataFrame)
     append_frame(env, SEARCH_LOG, frame, run_id=run_id)
+    audit(
+        env,
+        user=user,
+        purpose=purpose,
+        action="search",
+        sql=None,
+        tables=["gold.entities", "gold.entity_records", "gold.entity_links"],
+        rows=matches,
+        seconds=seconds,
+        outcome="allowed",
+        run_id=run_id,
+    )
     refresh_warehouse(env)
     return run_id
 

@@ -7,6 +7,7 @@ from transforms.catalogue import load_catalogue
 from transforms.config import get_environment
 from transforms.publish import SILVER_TABLES
 from transforms.quality.data_docs import build_data_docs, remote_references
+from transforms.quality.deliveries import delivery_outcome
 from transforms.quality.results import load_outcomes
 from transforms.resolve.pipeline import GOLD_TABLES
 
@@ -33,7 +34,7 @@ def data_docs(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     env = lakehouse.env()
-    outcomes = load_outcomes(env)
+    outcomes = [delivery_outcome(env), *load_outcomes(env)]
     index = build_data_docs(outcomes, env.reports / "data_docs")
     remote = sorted(
         {ref for page in index.parent.glob("*.html") for ref in remote_references(page.read_text())}

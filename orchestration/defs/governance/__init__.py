@@ -1,0 +1,1 @@
+"""Governance domain: one partner-cut asset and schedule per `catalogue/partners/*.yml`."""

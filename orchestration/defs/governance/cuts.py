@@ -1,0 +1,110 @@
+"""The factory that turns partner agreements into cut assets and their schedules.
+
+Adding a partner is a YAML file in `catalogue/partners/`: nothing here names a partner.
+"""
+
+from collections.abc import Iterable
+
+import dagster as dg
+import polars as pl
+
+from orchestration.metadata import markdown_table
+from orchestration.resources import LakehouseResource
+from transforms.governance.cuts import CutRefused, make_cut
+from transforms.governance.partners import Partner
+
+GROUP = "governance"
+
+
+def cut_key(partner: Partner) -> dg.AssetKey:
+    return dg.AssetKey(["cuts", partner.name])
+
+
+def cut_deps(partner: Partner) -> list[dg.AssetKey]:
+    """The tables the cut reads (links are checked against `gold.entities` too)."""
+    tables = [t.table for t in partner.tables]
+    if "gold.entity_links" in tables and "gold.entities" not in tables:
+        tables.append("gold.entities")
+    return [dg.AssetKey(t.split(".", 1)) for t in tables]
+
+
+def cut_asset(partner: Partner) -> dg.AssetsDefinition:
+    """The cut of one partner: `cuts/<partner>/<run_id>/`, recorded in `ops.disclosures`."""
+
+    @dg.asset(
+        key=cut_key(partner),
+        deps=cut_deps(partner),
+        group_name=GROUP,
+        description=f"{partner.title}. Purpose: {partner.purpose} Agreement {partner.agreement}; "
+        f"clearance {partner.clearance}. Refused, never trimmed silently, when the agreement "
+        "asks for more than the clearance allows.",
+        tags={"classification": partner.clearance},
+        kinds={"parquet", "csv"},
+        metadata={
+            "clearance": partner.clearance,
+            "agreement": partner.agreement,
+            "schedule": partner.schedule,
+            "tables": ", ".join(t.table for t in partner.tables),
+        },
+    )
+    def _cut(
+        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    ) -> dg.MaterializeResult:
+        env = lakehouse.env()
+        try:
+            cut = make_cut(env, partner, context.run.run_id)
+        except CutRefused as exc:
+            raise dg.Failure(
+                description=str(exc), metadata={"reason": exc.reason}, allow_retries=False
+            ) from exc
+        return dg.MaterializeResult(
+            metadata={
+                "folder": dg.MetadataValue.path(str(cut.folder)),
+                "manifest": dg.MetadataValue.path(str(cut.manifest_path)),
+                "manifest_sha256": cut.manifest_sha256,
+                "rows": cut.rows,
+                "withheld": cut.withheld,
+                "classification": cut.classification,
+                "tables": dg.MetadataValue.md(
+                    markdown_table(
+                        pl.DataFrame(
+                            [
+                                {
+                                    "table": t.table,
+                                    "delta_version": t.delta_version,
+                                    "rows": t.rows,
+                                    "withheld_above_clearance": t.withheld_above_clearance,
+                                    "withheld_above_max_classification": (
+                                        t.withheld_above_max_classification
+                                    ),
+                                }
+                                for t in cut.tables
+                            ]
+                        )
+                    )
+                ),
+            }
+        )
+
+    return _cut
+
+
+def cut_schedule(partner: Partner) -> dg.ScheduleDefinition:
+    """`<partner>_cut` on the agreed cron, stopped until a steward turns it on."""
+    return dg.ScheduleDefinition(
+        name=f"{partner.name}_cut",
+        cron_schedule=partner.schedule,
+        execution_timezone=partner.timezone,
+        target=dg.AssetSelection.assets(cut_key(partner)),
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=f"{partner.title} ({partner.schedule}).",
+    )
+
+
+def build_cut_defs(partners: dict[str, Partner] | Iterable[Partner]) -> dg.Definitions:
+    """One asset per partner, and a schedule for every partner that is not `manual`."""
+    chosen = list(partners.values()) if isinstance(partners, dict) else list(partners)
+    return dg.Definitions(
+        assets=[cut_asset(p) for p in chosen],
+        schedules=[cut_schedule(p) for p in chosen if p.scheduled],
+    )

@@ -1,0 +1,523 @@
+"""Partner cuts: `cuts/<partner>/<run>/`, checksummed, within clearance, recorded as a disclosure.
+
+Policy, in order:
+
+1. A cut is *refused* (`CutRefused`, nothing written) when its configuration asks for more than
+   the partner may receive: a table's `max_classification` above the partner's clearance, a
+   column the table does not have, a filter the table cannot apply, an unknown dataset, or a
+   table without a `classification` column whose ceiling (the highest classification in the
+   catalogue, since every silver and gold row derives from catalogue datasets) is above the
+   table's `max_classification`.
+2. Rows are *never* trimmed silently: every row above the table's `max_classification` (itself
+   at or below the clearance) is withheld, and the manifest says how many, split into rows above
+   the partner's clearance and rows within clearance but above what the table asked for. A
+   missing or unknown classification counts as above every clearance. A `gold.entity_links` row
+   counts at the highest of its own classification and its two entities' (an entity missing
+   from `gold.entities` ranks above every clearance), so no link reveals an entity the partner
+   could not receive.
+3. Each table is read once at its current Delta version (recorded), filtered, reduced to the
+   agreed columns plus `classification`, and written as Parquet and as a CSV safe against
+   spreadsheet formula injection. Every file goes to a temporary name and is renamed;
+   `manifest.json` is written last, then the disclosure is appended to `ops.disclosures`. If any
+   step fails the run folder is removed, so a folder with a manifest is always a complete,
+   recorded cut.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from transforms.catalogue import CLASSIFICATION_RANK, highest, load_catalogue
+from transforms.config import Environment
+from transforms.delta_io import TableNotFound, open_table, read_path
+from transforms.governance.partners import Partner, TableCut, within
+from transforms.ingest.delivery import sha256_file
+from transforms.publish import append_frame
+
+DISCLOSURES = "ops.disclosures"
+MANIFEST = "manifest.json"
+CLASSIFICATION = "classification"
+ENTITIES = "gold.entities"
+LINKS = "gold.entity_links"
+ABOVE_ALL = max(CLASSIFICATION_RANK.values()) + 1
+RANK_NAMES = {rank: name for name, rank in CLASSIFICATION_RANK.items()}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN = "^[" + re.escape("".join(FORMULA_START)) + "]"
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_RANK = "__rank"
+
+DISCLOSURE_SCHEMA = pa.schema(
+    [
+        ("partner", pa.string()),
+        ("clearance", pa.string()),
+        ("classification", pa.string()),
+        ("purpose", pa.string()),
+        ("agreement", pa.string()),
+        ("run_id", pa.string()),
+        ("generated_at", pa.timestamp("us", tz="UTC")),
+        ("tables", pa.list_(pa.string())),
+        ("versions", pa.list_(pa.int64())),
+        ("table_rows", pa.list_(pa.int64())),
+        ("rows", pa.int64()),
+        ("withheld", pa.int64()),
+        ("files", pa.list_(pa.string())),
+        ("sha256", pa.list_(pa.string())),
+        ("manifest_sha256", pa.string()),
+        ("folder", pa.string()),
+    ]
+)
+
+
+class CutRefused(Exception):
+    """The partner's configuration asks for something it may not receive; nothing was written."""
+
+    def __init__(self, partner: str, reason: str) -> None:
+        self.partner = partner
+        self.reason = " ".join(reason.split())
+        super().__init__(f"cut for {partner} refused: {self.reason}")
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """One table of a cut, as its manifest entry describes it."""
+
+    table: str
+    delta_version: int
+    rows: int
+    withheld_above_clearance: int
+    withheld_above_max_classification: int
+    columns: list[str]
+    classification: str | None
+    where: dict[str, Any] | None
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def withheld(self) -> int:
+        return self.withheld_above_clearance + self.withheld_above_max_classification
+
+    def manifest_entry(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "delta_version": self.delta_version,
+            "rows": self.rows,
+            "withheld_above_clearance": self.withheld_above_clearance,
+            "withheld_above_max_classification": self.withheld_above_max_classification,
+            "classification": self.classification,
+            "columns": self.columns,
+            "where": self.where,
+            "files": self.files,
+        }
+
+
+@dataclass(frozen=True)
+class CutResult:
+    """A written, recorded cut."""
+
+    partner: str
+    run_id: str
+    folder: Path
+    manifest_path: Path
+    manifest_sha256: str
+    classification: str
+    generated_at: datetime
+    tables: list[TableResult]
+    versions_read: dict[str, int]
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    @property
+    def withheld(self) -> int:
+        return sum(t.withheld for t in self.tables)
+
+    @property
+    def withheld_above_clearance(self) -> int:
+        return sum(t.withheld_above_clearance for t in self.tables)
+
+
+@dataclass
+class _Planned:
+    spec: TableCut
+    frame: pl.DataFrame
+    version: int
+    withheld_above_clearance: int
+    withheld_above_max_classification: int
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+class _Reader:
+    """Each table read once, at its current version, for the whole cut."""
+
+    def __init__(self, env: Environment, partner: str) -> None:
+        self.env = env
+        self.partner = partner
+        self.versions: dict[str, int] = {}
+        self._frames: dict[str, pl.DataFrame] = {}
+
+    def read(self, table: str) -> tuple[pl.DataFrame, int]:
+        if table not in self._frames:
+            try:
+                delta = open_table(self.env.table_path(table))
+            except TableNotFound as exc:
+                raise CutRefused(self.partner, f"{table} has not been built yet") from exc
+            frame = pl.from_arrow(delta.to_pyarrow_table())
+            assert isinstance(frame, pl.DataFrame)
+            self._frames[table] = frame
+            self.versions[table] = delta.version()
+        return self._frames[table], self.versions[table]
+
+
+def rank(expr: pl.Expr) -> pl.Expr:
+    """Classification rank; a missing or unknown classification ranks above every clearance."""
+    return expr.replace_strict(
+        CLASSIFICATION_RANK, default=ABOVE_ALL, return_dtype=pl.Int64
+    ).fill_null(ABOVE_ALL)
+
+
+def _entity_ranks(reader: _Reader) -> pl.DataFrame:
+    entities, _ = reader.read(ENTITIES)
+    return entities.group_by("entity_id").agg(rank(pl.col(CLASSIFICATION)).max().alias(_RANK))
+
+
+# --- planning (everything that can refuse happens before anything is written) --------------
+
+
+def _refuse(partner: Partner, reason: str) -> CutRefused:
+    return CutRefused(partner.name, reason)
+
+
+def _ranked(
+    partner: Partner, spec: TableCut, frame: pl.DataFrame, reader: _Reader, ceiling: str
+) -> pl.DataFrame:
+    """The table with `__rank`: the classification each row is withheld or released at."""
+    if CLASSIFICATION in frame.columns:
+        ranked = frame.with_columns(rank(pl.col(CLASSIFICATION)).alias(_RANK))
+    elif within(ceiling, spec.max_classification):
+        ranked = frame.with_columns(
+            pl.lit(ceiling).alias(CLASSIFICATION),
+            pl.lit(CLASSIFICATION_RANK[ceiling], dtype=pl.Int64).alias(_RANK),
+        )
+    else:
+        raise _refuse(
+            partner,
+            f"{spec.table} has no classification column and can hold rows up to {ceiling} "
+            f"(the catalogue's highest), above its max_classification {spec.max_classification}",
+        )
+    if spec.table != LINKS:
+        return ranked
+    entities = _entity_ranks(reader)
+    for side in ("a", "b"):
+        ranked = ranked.join(
+            entities.rename({"entity_id": f"entity_id_{side}", _RANK: f"{_RANK}_{side}"}),
+            on=f"entity_id_{side}",
+            how="left",
+        )
+    return ranked.with_columns(
+        pl.max_horizontal(
+            _RANK,
+            pl.col(f"{_RANK}_a").fill_null(ABOVE_ALL),
+            pl.col(f"{_RANK}_b").fill_null(ABOVE_ALL),
+        ).alias(_RANK)
+    ).drop(f"{_RANK}_a", f"{_RANK}_b")
+
+
+def _filtered(
+    partner: Partner, spec: TableCut, frame: pl.DataFrame, reader: _Reader, datasets: set[str]
+) -> pl.DataFrame:
+    """The rows the table's `where` selects (all rows without one)."""
+    where = spec.where
+    if where is None:
+        return frame
+    columns = set(frame.columns)
+    if where.datasets_any is not None:
+        unknown = sorted(set(where.datasets_any) - datasets)
+        if unknown:
+            raise _refuse(
+                partner, f"{spec.table}: where.datasets_any names unknown datasets {unknown}"
+            )
+        wanted = where.datasets_any
+        if spec.table == LINKS:
+            entities, _ = reader.read(ENTITIES)
+            seen = entities.filter(
+                pl.col("datasets").list.eval(pl.element().is_in(wanted)).list.any()
+            )["entity_id"].implode()
+            frame = frame.filter(
+                pl.col("entity_id_a").is_in(seen) & pl.col("entity_id_b").is_in(seen)
+            )
+        elif "datasets" in columns:
+            frame = frame.filter(
+                pl.col("datasets").list.eval(pl.element().is_in(wanted)).list.any().fill_null(False)
+            )
+        elif "source_dataset" in columns:
+            frame = frame.filter(pl.col("source_dataset").is_in(wanted))
+        elif "record_key" in columns:
+            frame = frame.filter(pl.col("record_key").str.extract(r"^([^:]+):", 1).is_in(wanted))
+        else:
+            raise _refuse(
+                partner,
+                f"{spec.table}: where.datasets_any needs a datasets, source_dataset or record_key "
+                "column, and the table has none",
+            )
+    if where.entity_ids is not None:
+        ids = where.entity_ids
+        if spec.table == LINKS:
+            frame = frame.filter(
+                pl.col("entity_id_a").is_in(ids) | pl.col("entity_id_b").is_in(ids)
+            )
+        elif "entity_id" in columns:
+            frame = frame.filter(pl.col("entity_id").is_in(ids))
+        else:
+            raise _refuse(partner, f"{spec.table}: where.entity_ids needs an entity_id column")
+    if where.link_types is not None:
+        if "link_type" not in columns:
+            raise _refuse(partner, f"{spec.table}: where.link_types needs a link_type column")
+        frame = frame.filter(pl.col("link_type").is_in(where.link_types))
+    return frame
+
+
+def _plan_table(
+    partner: Partner, spec: TableCut, reader: _Reader, ceiling: str, datasets: set[str]
+) -> _Planned:
+    if not within(spec.max_classification, partner.clearance):
+        raise _refuse(
+            partner,
+            f"{spec.table} asks for max_classification {spec.max_classification}, above the "
+            f"partner's clearance {partner.clearance}",
+        )
+    frame, version = reader.read(spec.table)
+    unknown = [c for c in spec.columns if c not in frame.columns and c != CLASSIFICATION]
+    if unknown:
+        raise _refuse(
+            partner,
+            f"{spec.table} has no columns {unknown} (it has {sorted(frame.columns)})",
+        )
+    matched = _ranked(
+        partner, spec, _filtered(partner, spec, frame, reader, datasets), reader, ceiling
+    )
+    clearance = CLASSIFICATION_RANK[partner.clearance]
+    limit = CLASSIFICATION_RANK[spec.max_classification]
+    above_clearance = int((matched[_RANK] > clearance).sum())
+    above_limit = int(((matched[_RANK] > limit) & (matched[_RANK] <= clearance)).sum())
+    columns = [*spec.columns, *([] if CLASSIFICATION in spec.columns else [CLASSIFICATION])]
+    kept = matched.filter(pl.col(_RANK) <= limit).select(columns)
+    return _Planned(spec, kept, version, above_clearance, above_limit)
+
+
+def plan_cut(env: Environment, partner: Partner) -> tuple[list[_Planned], dict[str, int]]:
+    """Read, check and filter every table of the cut; raises `CutRefused` before any write."""
+    catalogue = load_catalogue(env.catalogue_dir)
+    ceiling = highest([d.classification for d in catalogue.values()]) if catalogue else "TOP_SECRET"
+    reader = _Reader(env, partner.name)
+    planned = [
+        _plan_table(partner, spec, reader, ceiling, set(catalogue)) for spec in partner.tables
+    ]
+    return planned, dict(reader.versions)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells ready for a spreadsheet: lists joined with `; `, formula starts neutralised.
+
+    Every text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`
+    (OWASP CSV injection guidance), so a spreadsheet shows it as text instead of evaluating it.
+    Numbers and dates are written as they are.
+    """
+    exprs = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, (pl.List, pl.Array)):
+            text = column.cast(pl.List(dtype.inner)).list.eval(pl.element().cast(pl.String))
+            text = text.list.join("; ")
+        elif isinstance(dtype, pl.Struct):
+            text = column.struct.json_encode()
+        elif dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
+            text = column.cast(pl.String)
+        else:
+            continue
+        exprs.append(
+            pl.when(text.str.contains(_FORMULA_PATTERN))
+            .then(pl.lit("'") + text)
+            .otherwise(text)
+            .alias(name)
+        )
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def write_safe_csv(frame: pl.DataFrame, path: Path) -> None:
+    """`csv_safe` written with every non-numeric value quoted."""
+    csv_safe(frame).write_csv(path, quote_style="non_numeric")
+
+
+def _atomic(path: Path, write: Any) -> dict[str, Any]:
+    """Write through a temporary name in the same folder, then rename; describe the file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    write(temporary)
+    os.replace(temporary, path)
+    return {"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def _write_table(folder: Path, planned: _Planned) -> list[dict[str, Any]]:
+    stem = planned.spec.table
+    return [
+        _atomic(folder / f"{stem}.parquet", planned.frame.write_parquet),
+        _atomic(folder / f"{stem}.csv", lambda p: write_safe_csv(planned.frame, p)),
+    ]
+
+
+def _present_classification(frame: pl.DataFrame) -> str | None:
+    ranks = frame.select(rank(pl.col(CLASSIFICATION)).max()).item() if frame.height else None
+    return None if ranks is None else RANK_NAMES.get(int(ranks), "UNKNOWN")
+
+
+def make_cut(
+    env: Environment, partner: Partner, run_id: str, *, now: datetime | None = None
+) -> CutResult:
+    """Write the partner's cut to `cuts/<partner>/<run_id>/` and record it in `ops.disclosures`."""
+    if not _RUN_ID.match(run_id):
+        raise ValueError(f"run id {run_id!r} must be letters, digits, '_', '.' or '-'")
+    planned, versions = plan_cut(env, partner)
+    generated_at = now or datetime.now(UTC)
+    folder = env.cuts / partner.name / run_id
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir()  # a run id is used once: an existing folder raises FileExistsError
+    try:
+        tables = [
+            TableResult(
+                table=p.spec.table,
+                delta_version=p.version,
+                rows=p.frame.height,
+                withheld_above_clearance=p.withheld_above_clearance,
+                withheld_above_max_classification=p.withheld_above_max_classification,
+                columns=p.frame.columns,
+                classification=_present_classification(p.frame),
+                where=p.spec.where.model_dump(exclude_none=True) if p.spec.where else None,
+                files=_write_table(folder, p),
+            )
+            for p in planned
+        ]
+        present = [t.classification for t in tables if t.classification]
+        classification = highest(present) if present else "OFFICIAL"
+        manifest = {
+            "partner": partner.name,
+            "title": partner.title,
+            "purpose": partner.purpose,
+            "agreement": partner.agreement,
+            "clearance": partner.clearance,
+            "classification": classification,
+            "generated_at": generated_at.isoformat(),
+            "run_id": run_id,
+            "versions_read": versions,
+            "rows": sum(t.rows for t in tables),
+            "withheld": sum(t.withheld for t in tables),
+            "tables": [t.manifest_entry() for t in tables],
+        }
+        manifest_path = folder / MANIFEST
+        _atomic(
+            manifest_path,
+            lambda p: p.write_text(json.dumps(manifest, indent=2, default=str) + "\n"),
+        )
+        result = CutResult(
+            partner=partner.name,
+            run_id=run_id,
+            folder=folder,
+            manifest_path=manifest_path,
+            manifest_sha256=sha256_file(manifest_path),
+            classification=classification,
+            generated_at=generated_at,
+            tables=tables,
+            versions_read=versions,
+        )
+        record_disclosure(env, partner, result)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # an unrecorded or partial cut never stays
+        raise
+    return result
+
+
+# --- the record and the check ----------------------------------------------------------------
+
+
+def record_disclosure(env: Environment, partner: Partner, cut: CutResult) -> int:
+    """Append the cut to `ops.disclosures`; returns the new Delta version."""
+    files = [f for t in cut.tables for f in t.files]
+    row = {
+        "partner": partner.name,
+        "clearance": partner.clearance,
+        "classification": cut.classification,
+        "purpose": partner.purpose,
+        "agreement": partner.agreement,
+        "run_id": cut.run_id,
+        "generated_at": cut.generated_at,
+        "tables": [t.table for t in cut.tables],
+        "versions": [t.delta_version for t in cut.tables],
+        "table_rows": [t.rows for t in cut.tables],
+        "rows": cut.rows,
+        "withheld": cut.withheld,
+        "files": [f["name"] for f in files],
+        "sha256": [f["sha256"] for f in files],
+        "manifest_sha256": cut.manifest_sha256,
+        "folder": str(cut.folder),
+    }
+    frame = pl.from_arrow(pa.Table.from_pylist([row], schema=DISCLOSURE_SCHEMA))
+    assert isinstance(frame, pl.DataFrame)
+    return append_frame(env, DISCLOSURES, frame, run_id=cut.run_id)
+
+
+def disclosures(env: Environment) -> pl.DataFrame:
+    """Every recorded cut (empty with the ledger's columns before the first)."""
+    frame = read_path(env.table_path(DISCLOSURES))
+    if frame is None:
+        empty = pl.from_arrow(DISCLOSURE_SCHEMA.empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        return empty
+    return frame
+
+
+def verify_cut(folder: Path, manifest_sha256: str | None = None) -> list[str]:
+    """Problems with a cut folder against its manifest (empty when intact).
+
+    Every file the manifest lists must exist with its recorded size and sha256, no other file
+    may be in the folder, and when `manifest_sha256` (from `ops.disclosures`) is given the
+    manifest itself must match it.
+    """
+    path = folder / MANIFEST
+    if not path.is_file():
+        return [f"{path}: manifest missing"]
+    problems = []
+    if manifest_sha256 is not None and sha256_file(path) != manifest_sha256:
+        problems.append(f"{MANIFEST}: sha256 differs from the recorded disclosure")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        listed = [f for t in manifest["tables"] for f in t["files"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        return [*problems, f"{MANIFEST}: unreadable: {exc}"]
+    for entry in listed:
+        file = folder / entry["name"]
+        if not file.is_file():
+            problems.append(f"{entry['name']}: missing")
+        elif file.stat().st_size != entry["bytes"]:
+            problems.append(
+                f"{entry['name']}: {file.stat().st_size} bytes, manifest says {entry['bytes']}"
+            )
+        elif sha256_file(file) != entry["sha256"]:
+            problems.append(f"{entry['name']}: sha256 differs from the manifest")
+    names = {e["name"] for e in listed} | {MANIFEST}
+    problems.extend(
+        f"{p.name}: not in the manifest" for p in sorted(folder.iterdir()) if p.name not in names
+    )
+    return problems
