@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from orchestration.metadata import markdown_table
+from orchestration.classification import FILTER_TAG
 from orchestration.resources import LakehouseResource
 from transforms.governance.cuts import CutRefused, make_cut
 from transforms.governance.partners import Partner
@@ -38,7 +39,7 @@ def cut_asset(partner: Partner) -> dg.AssetsDefinition:
         description=f"{partner.title}. Purpose: {partner.purpose} Agreement {partner.agreement}; "
         f"clearance {partner.clearance}. Refused, never trimmed silently, when the agreement "
         "asks for more than the clearance allows.",
-        tags={"classification": partner.clearance},
+        tags={"classification": partner.clearance, FILTER_TAG: partner.clearance},
         kinds={"parquet", "csv"},
         metadata={
             "clearance": partner.clearance,
