@@ -7,7 +7,6 @@ import dagster as dg
 from transforms.config import get_environment
 from transforms.governance.classification import propagate, reclassifications
 
-
 # An asset that filters its rows to a clearance (a partner cut) declares it with this tag; the
 # filter is its own explicit, recorded act (each cut is logged in ops.disclosures).
 FILTER_TAG = "classification_filtered_to"

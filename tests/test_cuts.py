@@ -611,7 +611,10 @@ def test_definitions_include_cut_assets_and_stopped_schedules(
 ) -> None:
     from orchestration.definitions import defs
 
-    assert {a.key.path[-1] for a in build_cut_defs(partners).assets or []} >= {"rocu_north", "rocu_south"}
+    assert {a.key.path[-1] for a in build_cut_defs(partners).assets or []} >= {
+        "rocu_north",
+        "rocu_south",
+    }
     graph = defs.resolve_asset_graph()
     for name, clearance in (("rocu_north", "OFFICIAL"), ("rocu_south", "SECRET")):
         key = dg.AssetKey(["cuts", name])

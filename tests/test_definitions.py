@@ -52,7 +52,9 @@ def test_definitions_load_with_the_expected_asset_keys() -> None:
         assert dataset.title in (node.description or "")
     schedules = {s.name for s in defs.schedules or []}
     assert schedules == {f"{n}_refresh" for n, d in catalogue.items() if d.refresh != "manual"} | {
-        "retention_daily", "rocu_north_cut", "rocu_south_cut",
+        "retention_daily",
+        "rocu_north_cut",
+        "rocu_south_cut",
     }
     assert {s.name for s in defs.sensors or []} == {"landing_sensor"}
 

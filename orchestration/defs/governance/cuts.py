@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import dagster as dg
 import polars as pl
 
-from orchestration.metadata import markdown_table
 from orchestration.classification import FILTER_TAG
+from orchestration.metadata import markdown_table
 from orchestration.resources import LakehouseResource
 from transforms.governance.cuts import CutRefused, make_cut
 from transforms.governance.partners import Partner

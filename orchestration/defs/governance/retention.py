@@ -6,7 +6,9 @@ from orchestration.resources import LakehouseResource
 from transforms.governance.destruction import apply_retention
 
 
-@dg.op(description="Destroys bronze rows older than each dataset's retention_days, everywhere, with certificates.")
+@dg.op(
+    description="Destroys bronze rows older than each dataset's retention_days, everywhere, with certificates."
+)
 def apply_retention_op(context: dg.OpExecutionContext, lakehouse: LakehouseResource) -> None:
     certificates = apply_retention(lakehouse.env())
     for certificate in certificates:
@@ -20,8 +22,12 @@ def apply_retention_op(context: dg.OpExecutionContext, lakehouse: LakehouseResou
 def retention_job() -> None:
     apply_retention_op()
 
+
 retention_schedule = dg.ScheduleDefinition(
-    name="retention_daily", cron_schedule="30 1 * * *", job=retention_job, execution_timezone="Europe/London",
+    name="retention_daily",
+    cron_schedule="30 1 * * *",
+    job=retention_job,
+    execution_timezone="Europe/London",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every night: records past their dataset's retention_days are destroyed and purged.",
 )
