@@ -6,14 +6,13 @@ dbt-duckdb cannot write Delta, so tables are streamed out of DuckDB as Arrow bat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from transforms.config import Environment
+from transforms.delta_io import write_commit
 
 SILVER_TABLES = (
     "person_records",
@@ -31,31 +30,6 @@ class Published:
     version: int
 
 
-def publish_tables(
-    env: Environment, layer: str, tables: list[str], *, run_id: str
-) -> Iterator[Published]:
-    """Copy `<layer>.<table>` from the warehouse into `delta/<layer>/<table>`."""
-    con = duckdb.connect(str(env.warehouse), read_only=True)
-    try:
-        for table in tables:
-            path = env.table_path(f"{layer}.{table}")
-            path.mkdir(parents=True, exist_ok=True)
-            reader = con.sql(f'select * from "{layer}"."{table}"').to_arrow_reader()
-            write_deltalake(
-                str(path),
-                reader,
-                mode="overwrite",
-                schema_mode="overwrite",
-                commit_properties=CommitProperties(
-                    custom_metadata={"run_id": run_id, "source": "dbt"}
-                ),
-            )
-            delta = DeltaTable(str(path))
-            yield Published(table, delta.count(), delta.version())
-    finally:
-        con.close()
-
-
 def publish_frames(
     env: Environment,
     layer: str,
@@ -68,15 +42,10 @@ def publish_frames(
     published = []
     for name, frame in frames.items():
         path = env.table_path(f"{layer}.{name}")
-        path.mkdir(parents=True, exist_ok=True)
-        write_deltalake(
-            str(path),
-            frame.to_arrow(),
-            mode="overwrite",
-            schema_mode="overwrite",
-            commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
+        version = write_commit(
+            path, frame.to_arrow(), mode="overwrite", metadata={"run_id": run_id}
         )
-        published.append(Published(name, frame.height, DeltaTable(str(path)).version()))
+        published.append(Published(name, frame.height, version))
     if warehouse:
         copy_to_warehouse(env, layer, frames)
     return published
@@ -97,16 +66,9 @@ def copy_to_warehouse(env: Environment, layer: str, frames: dict[str, pl.DataFra
 
 def append_frame(env: Environment, table: str, frame: pl.DataFrame, *, run_id: str) -> int:
     """Append rows to an ops ledger table (one commit); returns the new version."""
-    path = env.table_path(table)
-    path.mkdir(parents=True, exist_ok=True)
-    write_deltalake(
-        str(path),
-        frame.to_arrow(),
-        mode="append",
-        schema_mode="merge",
-        commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
+    return write_commit(
+        env.table_path(table), frame.to_arrow(), mode="append", metadata={"run_id": run_id}
     )
-    return DeltaTable(str(path)).version()
 
 
 def read_warehouse_table(env: Environment, layer: str, table: str) -> pl.DataFrame:

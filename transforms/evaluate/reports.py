@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-from deltalake import CommitProperties, write_deltalake
 
 from transforms.config import Environment
-from transforms.delta_io import TableNotFound, read_table
+from transforms.delta_io import TableNotFound, read_table, write_commit
 from transforms.evaluate.normalisation import normalisation_report
 
 
@@ -44,14 +43,11 @@ def invalid_value_counts(env: Environment) -> pl.DataFrame:
 
 def store_report(env: Environment, table: str, report: pl.DataFrame, run_id: str) -> int:
     """Replace `ops.<table>` with this run's report (older runs stay readable by version)."""
-    path = env.table_path(f"ops.{table}")
-    path.mkdir(parents=True, exist_ok=True)
     stamped = report.with_columns(pl.lit(run_id).alias("run_id"))
-    write_deltalake(
-        str(path),
+    write_commit(
+        env.table_path(f"ops.{table}"),
         stamped.to_arrow(),
         mode="overwrite",
-        schema_mode="overwrite",
-        commit_properties=CommitProperties(custom_metadata={"run_id": run_id}),
+        metadata={"run_id": run_id},
     )
-    return read_table(env, f"ops.{table}").height
+    return stamped.height

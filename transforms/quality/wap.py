@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from transforms.config import Environment
+from transforms.delta_io import write_commit
 from transforms.publish import publish_frames
 from transforms.quality.lineage import LineageResult
 from transforms.quality.results import quarantine_rows, save_outcome
@@ -49,16 +49,12 @@ def stage_candidate(
     env: Environment, layer: str, table: str, frame: pl.DataFrame, run_id: str
 ) -> int:
     """Write the candidate (one commit) where stewards can inspect it; returns its version."""
-    path = staging_path(env, layer, table)
-    path.mkdir(parents=True, exist_ok=True)
-    write_deltalake(
-        str(path),
+    return write_commit(
+        staging_path(env, layer, table),
         frame.to_arrow(),
         mode="overwrite",
-        schema_mode="overwrite",
-        commit_properties=CommitProperties(custom_metadata={"run_id": run_id, "candidate": "true"}),
+        metadata={"run_id": run_id, "candidate": "true"},
     )
-    return DeltaTable(str(path)).version()
 
 
 def _check_rows(asset: str, outcome: ValidationOutcome, checked: int) -> list[dict[str, object]]:
