@@ -44,6 +44,7 @@ def with_classifications(defs: dg.Definitions) -> dg.Definitions:
             metadata={**spec.metadata, "classification": level},
         )
 
-    with warnings.catch_warnings():  # preview API in Dagster 1.13; covered by tests/test_classification.py
+    # `map_resolved_asset_specs` is a preview API in Dagster 1.13; tests/test_classification.py covers it.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return defs.map_resolved_asset_specs(func=stamp)

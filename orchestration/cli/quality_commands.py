@@ -20,8 +20,7 @@ def quality(
     ] = None,
 ) -> None:
     """Failing checks of the latest run, rejected deliveries and quarantined rows, with how to inspect each."""
-    from transforms.ingest import ledger
-    from transforms.ingest.pipeline import ledger_path
+    from transforms.quality.deliveries import outstanding_rejections
     from transforms.quality.results import latest_results, quarantined
 
     env = get_environment()
@@ -50,11 +49,7 @@ def quality(
             ),
             title="failing checks",
         )
-    book = ledger.read(ledger_path(env))
-    settled = book.filter(pl.col("status") != "rejected").select("dataset", "delivery_id")
-    rejected = book.filter(pl.col("status") == "rejected").join(
-        settled, on=["dataset", "delivery_id"], how="anti"
-    )
+    rejected = outstanding_rejections(env)
     if rejected.height:
         print_frame(
             rejected.select("dataset", "delivery_id", "reason"), title="quarantined deliveries"

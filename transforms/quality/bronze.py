@@ -11,7 +11,7 @@ from transforms.config import Environment
 from transforms.delta_io import read_table
 from transforms.ingest import ledger
 from transforms.ingest.pipeline import ledger_path
-from transforms.quality.results import save_outcome
+from transforms.quality.results import check_rows, save_outcome
 from transforms.quality.suites import bronze_suite, load_suite
 from transforms.quality.validate import drift_check, validate
 
@@ -47,20 +47,7 @@ def audit_bronze(env: Environment, dataset: Dataset, delivery_id: str | None) ->
     outcome = validate(rows, suite_for(env, dataset), key_column=key)
     name = f"bronze.{dataset.name}"
     save_outcome(env, name, outcome)
-    for r in outcome.results:
-        audit.checks.append(
-            {
-                "asset": name,
-                "check": f"{r['expectation_type']}:{r.get('column') or 'table'}",
-                "severity": r["severity"],
-                "passed": bool(r["success"]),
-                "checked": rows.height,
-                "failing": int(r.get("unexpected_count") or 0),
-                "failing_share": float(r.get("unexpected_share") or 0.0),
-                "sample_keys": [str(k) for k in (r.get("sample_keys") or [])],
-                "detail": r.get("family"),
-            }
-        )
+    audit.checks.extend(check_rows(name, outcome, rows.height))
     book = ledger.read(ledger_path(env), dataset.name).filter(pl.col("status") == "ingested")
     earlier = book.filter(pl.col("delivery_id") != delivery_id)
     previous = int(earlier["rows"][-1]) if earlier.height else None

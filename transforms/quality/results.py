@@ -98,3 +98,21 @@ def load_outcomes(env: Environment) -> list[ValidationOutcome]:
     """Every asset's latest validation, in asset order."""
     folder = env.reports / "validations"
     return [ValidationOutcome(**json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))]
+
+
+def check_rows(asset: str, outcome: ValidationOutcome, checked: int) -> list[dict[str, object]]:
+    """One `ops.quality_results` row per expectation of a validation."""
+    return [
+        {
+            "asset": asset,
+            "check": f"{r['expectation_type']}:{r.get('column') or 'table'}",
+            "severity": r["severity"],
+            "passed": bool(r["success"]),
+            "checked": checked,
+            "failing": int(r.get("unexpected_count") or 0),
+            "failing_share": float(r.get("unexpected_share") or 0.0),
+            "sample_keys": [str(k) for k in (r.get("sample_keys") or [])],
+            "detail": r.get("family"),
+        }
+        for r in outcome.results
+    ]

@@ -18,7 +18,7 @@ from transforms.config import Environment
 from transforms.delta_io import write_commit
 from transforms.publish import publish_frames
 from transforms.quality.lineage import LineageResult
-from transforms.quality.results import quarantine_rows, save_outcome
+from transforms.quality.results import check_rows, quarantine_rows, save_outcome
 from transforms.quality.validate import ValidationOutcome, validate
 
 ROW_LEVEL_FAMILIES = {"values", "formats"}
@@ -55,23 +55,6 @@ def stage_candidate(
         mode="overwrite",
         metadata={"run_id": run_id, "candidate": "true"},
     )
-
-
-def _check_rows(asset: str, outcome: ValidationOutcome, checked: int) -> list[dict[str, object]]:
-    return [
-        {
-            "asset": asset,
-            "check": f"{r['expectation_type']}:{r.get('column') or 'table'}",
-            "severity": r["severity"],
-            "passed": bool(r["success"]),
-            "checked": checked,
-            "failing": int(r.get("unexpected_count") or 0),
-            "failing_share": float(r.get("unexpected_share") or 0.0),
-            "sample_keys": [str(k) for k in (r.get("sample_keys") or [])],
-            "detail": r.get("family"),
-        }
-        for r in outcome.results
-    ]
 
 
 def _lineage_row(asset: str, lineage: LineageResult) -> dict[str, object]:
@@ -155,7 +138,7 @@ def audit_publish(
     )
     outcome = validate(frame, suite, key_column=key if key in frame.columns else None)
     save_outcome(env, name, outcome)
-    audit.checks = _check_rows(name, outcome, frame.height)
+    audit.checks = check_rows(name, outcome, frame.height)
     if lineage is not None:
         audit.checks.append(_lineage_row(name, lineage))
     audit.blocking_failed = [

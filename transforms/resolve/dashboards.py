@@ -14,14 +14,13 @@ import polars as pl
 from splink import DuckDBAPI
 
 from transforms.config import Environment
+from transforms.quality.data_docs import remote_references
 from transforms.resolve.linking import model_linker, register_by_dataset
 from transforms.resolve.registry import StoredModel
 
-_REMOTE = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", re.IGNORECASE)
 _FONT_LINK = re.compile(
     r"""<link[^>]*(?:fonts\.googleapis\.com|fonts\.gstatic\.com)[^>]*>\s*""", re.IGNORECASE
 )
-_IMPORT = re.compile(r"""(?:@import|import\s*\(|from\s+["'])\s*["']?https?://""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -32,14 +31,6 @@ class Dashboard:
     @property
     def offline(self) -> bool:
         return not self.remote_references
-
-
-def remote_references(html: str) -> list[str]:
-    """Every network load a page would attempt (empty when it renders offline)."""
-    hits = [m.group(0) for m in _REMOTE.finditer(html)] + [
-        m.group(0) for m in _IMPORT.finditer(html)
-    ]
-    return sorted(set(hits))
 
 
 def make_self_contained(html: str) -> str:

@@ -49,10 +49,6 @@ def name_variants(given_name: str | None) -> tuple[str, ...]:
 
 def canonical_name(column: str) -> pl.Expr:
     """A name column as resolution compares it: letters and single spaces."""
-    return _canonical(column)
-
-
-def _canonical(column: str) -> pl.Expr:
     return (
         pl.col(column)
         .str.replace_all(r"[^A-Z ]", " ")
@@ -97,9 +93,9 @@ def person_features(
             pl.col("record_key").alias("unique_id"),
             "source_dataset",
             "classification",
-            _canonical("given_name").alias("given_name"),
-            _canonical("middle_names").alias("middle_names"),
-            _canonical("family_name").alias("family_name"),
+            canonical_name("given_name").alias("given_name"),
+            canonical_name("middle_names").alias("middle_names"),
+            canonical_name("family_name").alias("family_name"),
             pl.col("date_of_birth").cast(pl.Date),
             pl.col("birth_year").cast(pl.Int64),
             pl.col("record_key"),

@@ -34,7 +34,7 @@ from transforms.normalise.phones import to_e164
 from transforms.normalise.text import name_part
 from transforms.publish import append_frame, copy_to_warehouse
 from transforms.resolve.config import load_resolution_config
-from transforms.resolve.features import FEATURE_COLUMNS, _canonical, name_variants
+from transforms.resolve.features import FEATURE_COLUMNS, canonical_name, name_variants
 from transforms.resolve.linking import model_linker, register_by_dataset, to_polars
 from transforms.resolve.pipeline import silver_features
 from transforms.resolve.registry import StoredModel, approved_model
@@ -239,7 +239,7 @@ def subjects_to_features(subjects: pl.DataFrame) -> pl.DataFrame:
         rows, schema={k: v for k, v in FEATURE_SCHEMA.items() if k != "given_name_variants"}
     )
     features = raw.with_columns(
-        _canonical("given_name"), _canonical("middle_names"), _canonical("family_name")
+        canonical_name("given_name"), canonical_name("middle_names"), canonical_name("family_name")
     )
     variants = [list(name_variants(g)) for g in features["given_name"].to_list()]
     return features.with_columns(
