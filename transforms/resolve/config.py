@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from transforms.catalogue import CatalogueError
 
@@ -31,9 +31,20 @@ class Training(_Strict):
 class ResolutionConfig(_Strict):
     threshold_match_probability: float = Field(gt=0, lt=1)
     evidence_threshold: float = Field(gt=0, lt=1)
+    search_threshold: float = Field(gt=0, lt=1)
     f1_floor: float = Field(ge=0, le=1)
     blocking: Blocking
     training: Training
+
+    @model_validator(mode="after")
+    def _evidence_covers_clustering(self) -> ResolutionConfig:
+        # Clustering reads the stored evidence, so it must hold every pair clustering may use.
+        if self.evidence_threshold > self.threshold_match_probability:
+            raise ValueError(
+                f"evidence_threshold {self.evidence_threshold} must not exceed "
+                f"threshold_match_probability {self.threshold_match_probability}"
+            )
+        return self
 
 
 def load_resolution_config(catalogue_dir: Path) -> ResolutionConfig:

@@ -10,10 +10,11 @@ from transforms.catalogue import load_catalogue
 from transforms.config import Environment
 from transforms.delta_io import read_path, read_table
 from transforms.resolve import gold
+from transforms.resolve.clustering import constrained_clusters
 from transforms.resolve.config import ResolutionConfig
 from transforms.resolve.features import person_features
 from transforms.resolve.registry import StoredModel, approved_model
-from transforms.resolve.scoring import Scored, cluster, feature_hashes, score_all, score_incremental
+from transforms.resolve.scoring import Scored, feature_hashes, score_all, score_incremental
 from transforms.resolve.stable_ids import assign_entity_ids
 
 GOLD_TABLES = ("entities", "entity_records", "entity_links", "entity_evidence")
@@ -90,8 +91,8 @@ def resolve(
     duplicate_free = [
         d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
     ]
-    clusters = cluster(
-        features, scored.edges, model, config.threshold_match_probability, duplicate_free
+    clusters = constrained_clusters(
+        features, scored.edges, config.threshold_match_probability, duplicate_free
     )
     previous_ids = read_path(env.table_path("gold.entity_records"))
     assigned, changes = assign_entity_ids(

@@ -1,8 +1,8 @@
-"""Score record pairs with the approved model, fully or incrementally, and cluster them.
+"""Score record pairs with the approved model, fully or incrementally.
 
 Scores depend only on the pair and the model (term frequencies are frozen with the model), so
 scoring just the new or changed records against the rest, plus the unchanged pairs kept from
-the last run, yields exactly the edges a full re-score would: both give the same clusters.
+the last run, yields exactly the edges a full re-score would: both give the same clusters (clustering.py).
 """
 
 from __future__ import annotations
@@ -121,21 +121,3 @@ def score_incremental(
         .sort(EDGE_KEYS)
     )
     return Scored(edges, len(dirty), "incremental")
-
-
-def cluster(
-    features: pl.DataFrame,
-    edges: pl.DataFrame,
-    model: StoredModel,
-    threshold: float,
-    duplicate_free: list[str],
-) -> pl.DataFrame:
-    """Single-best-link clusters: a duplicate-free dataset contributes at most one record each."""
-    db = DuckDBAPI()
-    linker = model_linker(db, register_by_dataset(db, features), model)
-    registered = db.register(edges.to_arrow(), table_name="__edges")
-    present = sorted(set(features["source_dataset"].unique().to_list()) & set(duplicate_free))
-    clusters = linker.clustering.cluster_using_single_best_links(
-        registered, duplicate_free_datasets=present, threshold_match_probability=threshold
-    )
-    return to_polars(clusters).select("unique_id", "source_dataset", "cluster_id").sort("unique_id")

@@ -347,7 +347,7 @@ def search(
     subject_features = subjects_to_features(subjects)
     model = model or approved_model(env)
     if threshold is None:
-        threshold = load_resolution_config(env.catalogue_dir).threshold_match_probability
+        threshold = load_resolution_config(env.catalogue_dir).search_threshold
     records, _ = silver_features(env)
     pairs = score_subjects(subject_features, records, model, threshold)
     return assemble(
