@@ -18,6 +18,8 @@ class RunReport:
     materialized: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     checks_failed: list[str] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step
+    step_assets: dict[str, list[str]] = field(default_factory=dict)  # what each step materialised
 
 
 def load_definitions() -> dg.Definitions:
@@ -58,6 +60,10 @@ def run_assets(
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key:
             report.materialized.append(event.asset_key.to_user_string())
+            if event.step_key:
+                report.step_assets.setdefault(event.step_key, []).append(
+                    event.asset_key.to_user_string()
+                )
         elif event.event_type_value == "STEP_FAILURE" and event.step_key:
             error = event.step_failure_data.error if event.step_failure_data else None
             report.failures[event.step_key] = _first_line(error.message if error else "failed")
@@ -67,7 +73,24 @@ def run_assets(
                 report.checks_failed.append(
                     f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
                 )
+    report.step_seconds = step_seconds(instance, result.run_id)
     return report
+
+
+def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall time of each step of a run, from the event log's start and end timestamps."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or not event.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            begin = started.get(event.step_key, entry.timestamp)
+            seconds[event.step_key] = round(entry.timestamp - begin, 3)
+    return seconds
 
 
 def _first_line(text: str) -> str:

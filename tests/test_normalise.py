@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nameparser import HumanName
 
 from transforms.normalise.addresses import address_line, normalise_postcode, split_address
 from transforms.normalise.dates import parse_birth
 from transforms.normalise.names import parse_name
-from transforms.normalise.phones import to_e164
+from transforms.normalise.phones import e164_with_phonenumbers, region_of, to_e164
+from transforms.normalise.text import fold, name_part
 
 TODAY = date(2026, 11, 25)
 
@@ -119,3 +123,48 @@ def test_split_address() -> None:
         "BS1 5AA",
     )
     assert tuple(split_address(None)) == (None, None, None)
+
+
+_WORDS = st.sampled_from(
+    ["JOHN", "Mary", "o'neil", "SMITH-JONES", "J", "E", "Dr", "van", "de", "Jr", "III", "and"]
+    + ["Mac", "St", "Sir", "Ms", "la", "Y", "Ann-Marie", "Zoë", "x", "PhD", "Bin", "j", "IV"]
+    + ["Ivanovich", "oglu", "Vi", "Liv", "Mix", "D'Arcy", "A-", "MC", "Esq", "Hon", "Rev", "MR"]
+    + ["MRS", "MISS", "King", "Lord", "Dame", "Prof", "Capt", "Judge"]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    words=st.lists(_WORDS, min_size=1, max_size=5),
+    comma_at=st.integers(min_value=0, max_value=5),
+)
+def test_the_fast_path_parses_names_exactly_as_nameparser(words: list[str], comma_at: int) -> None:
+    """parse_name skips nameparser for plain names; it must never disagree with it."""
+    text = " ".join(words)
+    if 0 < comma_at < len(words):
+        text = " ".join(words[:comma_at]) + ", " + " ".join(words[comma_at:])
+    human = HumanName(fold(text))
+    expected = (name_part(human.first), name_part(human.middle), name_part(human.last))
+    assert tuple(parse_name.__wrapped__(text, "forename_middle_surname")) == expected
+
+
+_REGIONS = {"GBR": "44", "USA": "1", "FRA": "33", "DEU": "49", "IRL": "353", "AUS": "61"}
+_REGIONS |= {"IND": "91", "RUS": "7", "NGA": "234", "ITA": "39", "ARG": "54"}
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    country=st.sampled_from(sorted(_REGIONS)),
+    lead=st.sampled_from(["+own", "+other", "0", "1", "8", "00", "011", "own", ""]),
+    digits=st.text("0123456789", min_size=0, max_size=13),
+    spaced=st.booleans(),
+)
+def test_the_fast_path_formats_phones_exactly_as_phonenumbers(
+    country: str, lead: str, digits: str, spaced: bool
+) -> None:
+    """to_e164 skips phonenumbers' parser for plain numbers; it must never disagree with it."""
+    prefix = {"+own": "+" + _REGIONS[country], "+other": "+44", "own": _REGIONS[country]}
+    text = prefix.get(lead, lead) + digits
+    if spaced and len(text) > 5:
+        text = f"{text[:5]} {text[5:]}"
+    assert to_e164.__wrapped__(text, country) == e164_with_phonenumbers(text, region_of(country))

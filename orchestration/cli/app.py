@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -74,12 +75,16 @@ def run(
         str | None,
         typer.Option("--select", help="Dagster asset selection, e.g. 'group:bronze_bulk_comms'."),
     ] = None,
+    report_file: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write what ran, failed and each step's seconds as JSON."),
+    ] = None,
 ) -> None:
     """Materialise assets in-process: the whole graph by default."""
-    _run(select)
+    _run(select, report_file)
 
 
-def _run(select: str | None) -> None:
+def _run(select: str | None, report_file: Path | None = None) -> None:
     from orchestration.runner import run_assets
 
     env = get_environment()
@@ -88,6 +93,8 @@ def _run(select: str | None) -> None:
     except CatalogueError as exc:
         fail(str(exc))
     console.print(f"run {report.run_id}: {len(report.materialized)} assets materialised")
+    if report_file is not None:
+        report_file.write_text(json.dumps(dataclasses.asdict(report), indent=2) + "\n")
     for check in report.checks_failed:
         console.print(f"[yellow]check failed:[/yellow] {check}")
     if not report.success:
