@@ -9,7 +9,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: setup manifest demo test ui clean lint lock browser
+.PHONY: setup manifest demo test ui clean lint lock browser bench
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest -q
+
+# Benchmark harness (issue 7): every stage at PEOPLE people, beside bare polars and bare Splink.
+bench: setup
+	$(BIN)/python -m benchmarks.harness --people $(PEOPLE) --seed $(SEED)
 
 ui: setup
 	$(BIN)/lakehouse ui

@@ -1,11 +1,17 @@
-"""One run, every stage, side by side with the bare tools (issue 7 harness, first cut).
+"""One run at one scale: every stage, beside the bare tools, with peak memory and incremental cost.
 
-    .venv/bin/python -m benchmarks.harness --people 10000
+    make bench PEOPLE=100000          (or: .venv/bin/python -m benchmarks.harness --people N)
 
-Stages: generate; ingest (vs bare polars read -> write_deltalake of the same files); dbt
-normalisation; entity resolution (train + resolve, vs a bare Splink script with the same settings
-on the same records); the whole graph end to end in a fresh process (peak RSS of that process).
-Writes benchmarks/results/<date>-<people>.json and prints a table.
+In one run, on a fresh lakehouse in a temporary folder:
+1. generate N people (two weekly deliveries, the second kept back);
+2. bare polars read -> write_deltalake of the first delivery's files;
+3. `lakehouse run --report` of the whole graph in a child process: its wall time, the summed
+   peak RSS of its process tree (dbt included), and each stage's time from Dagster's step events
+   (ingest, dbt, silver publication, ER training, ER resolution, the rest);
+4. bare Splink 5 (same settings, same records) -> the ER ratio;
+5. an incremental delivery of ~1% new and changed records, end to end (`lakehouse run`);
+6. a bulk search of 1,000 subjects.
+Writes benchmarks/results/<date>-<people>.json (or --out-dir) and prints a table.
 """
 
 from __future__ import annotations
@@ -14,175 +20,200 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-from deltalake import write_deltalake
 
+from benchmarks.bare import bare_ingest, bare_splink
+from benchmarks.deliveries import incremental_delivery, land
+from benchmarks.memory import run_measured
 from transforms.catalogue import load_catalogue
-from transforms.config import PROJECT_ROOT, get_environment
+from transforms.config import PROJECT_ROOT, Environment, get_environment
 
-BRONZE = "group:bronze_bulk_personal or group:bronze_bulk_comms or group:bronze_partner"
-DBT = "group:dbt_staging or group:dbt_intermediate or group:dbt_silver"
+STAGES = {  # stage -> how its Dagster step keys start
+    "ingest": ("bronze__",),
+    "dbt normalisation": ("dbt_",),
+    "silver publication": ("publish_silver",),
+    "er training": ("models__entity_resolution",),
+    "er resolution (score, cluster, gold)": ("resolve_entities",),
+}
+GOALS = {
+    "ingest_speed_vs_bare_polars": (">=", 0.8),
+    "er_time_vs_bare_splink": ("<=", 1.15),
+    "end_to_end_seconds": ("<=", 300.0),
+    "peak_rss_gb": ("<=", 6.0),
+    "incremental_share_of_full": ("<=", 0.10),
+    "search_1000_seconds": ("<=", 10.0),
+}
 
 
-def _timed(label: str, results: dict[str, float], fn) -> object:  # noqa: ANN001 - any callable
-    start = time.perf_counter()
+def stage_seconds(step_seconds: dict[str, float]) -> dict[str, float]:
+    """Group a run's step times into the benchmark's stages; everything else is `other steps`."""
+    stages = dict.fromkeys([*STAGES, "other steps"], 0.0)
+    for step, seconds in step_seconds.items():
+        stage = next((s for s, starts in STAGES.items() if step.startswith(starts)), "other steps")
+        stages[stage] += seconds
+    return {stage: round(seconds, 2) for stage, seconds in stages.items()}
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
     value = fn()
-    results[label] = round(time.perf_counter() - start, 2)
-    print(f"{label:28s} {results[label]:8.2f} s", flush=True)
-    return value
+    return round(time.perf_counter() - started, 2), value
 
 
-def bare_ingest(env, catalogue, out: Path) -> int:  # noqa: ANN001
-    """The same files, read with polars and written with write_deltalake, nothing else."""
-    rows = 0
-    for name, dataset in catalogue.items():
-        for file in sorted((env.landing / name).glob(f"*/{dataset.source.glob}")):
-            fmt = dataset.source.format
-            if fmt == "csv":
-                frame = pl.read_csv(
-                    file,
-                    separator=dataset.source.separator,
-                    infer_schema=False,
-                    encoding="utf8-lossy" if dataset.source.encoding != "utf-8" else "utf8",
-                )
-            elif fmt == "jsonl":
-                frame = pl.read_ndjson(file)
-            else:
-                frame = pl.read_parquet(file)
-            write_deltalake(str(out / name), frame.to_arrow(), mode="append")
-            rows += frame.height
-    return rows
+def lakehouse_run(env: Environment, report: Path) -> tuple[float, float, dict[str, Any]]:
+    """`lakehouse run` in a child process: seconds, peak RSS (MB) and its run report."""
+    command = [str(Path(sys.executable).parent / "lakehouse"), "run", "--report", str(report)]
+    measured = run_measured(command, {**os.environ, "LAKEHOUSE_HOME": str(env.home)})
+    return measured.seconds, measured.peak_rss_mb, json.loads(report.read_text())
 
 
-def bare_splink(env) -> None:  # noqa: ANN001
-    """Bare Splink 5 with the project's settings on the same records: train, predict, cluster."""
-    from splink import DuckDBAPI, Linker, block_on
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
-    from transforms.resolve.config import load_resolution_config
-    from transforms.resolve.linking import register_by_dataset
+
+def run_benchmark(people: int, work: Path, seed: int = 42, subjects: int = 1000) -> dict[str, Any]:
+    """Everything the issue asks to measure, at one scale, in one run."""
+    from benchmarks.bench_search import draw_subjects
+    from transforms.generate import generate_catalogue
     from transforms.resolve.pipeline import silver_features
     from transforms.resolve.registry import approved_model
-    from transforms.resolve.settings import build_settings
+    from transforms.resolve.search import search
 
-    config = load_resolution_config(env.catalogue_dir)
+    os.environ["LAKEHOUSE_HOME"] = str(work / "lakehouse")
+    env = get_environment()
+    catalogue = load_catalogue(env.catalogue_dir)
+    generated = work / "generated"
+    seconds: dict[str, float] = {}
+    seconds["generate (2 deliveries)"], report = timed(
+        lambda: generate_catalogue(
+            env.catalogue_dir, generated, env.truth, people=people, seed=seed, deliveries=2
+        )
+    )
+    first, second = sorted({delivery for _, delivery in report.rows})
+    first_rows = {name: n for (name, delivery), n in report.rows.items() if delivery == first}
+    land(generated, env.landing, first)
+    seconds["ingest (bare polars)"], _ = timed(
+        lambda: bare_ingest(env.landing, catalogue, work / "bare")
+    )
+
+    full_seconds, peak_mb, full = lakehouse_run(env, work / "full.json")
+    if not full["success"]:
+        raise RuntimeError(f"lakehouse run failed: {full['failures']}")
+    seconds.update(stage_seconds(full["step_seconds"]))
+    seconds["end to end (lakehouse run)"] = full_seconds
+
     features, _ = silver_features(env)
-    db = DuckDBAPI()
-    linker = Linker(
-        register_by_dataset(db, features), build_settings(approved_model(env).blocking_rules)
-    )
-    training = config.training
-    linker.training.estimate_probability_two_random_records_match(
-        [
-            block_on(*c, arrays_to_explode=[x for x in c if x in ("postcodes", "phones")] or None)
-            for c in training.deterministic_rules
-        ],
-        recall=training.deterministic_recall,
-    )
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=training.u_max_pairs, seed=training.seed
-    )
-    for columns in training.em_blocking:
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
-    predictions = linker.inference.predict(threshold_match_probability=config.evidence_threshold)
-    linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, config.threshold_match_probability
+    model = approved_model(env)
+    seconds["er (bare splink: train, predict, cluster)"], _ = timed(
+        lambda: bare_splink(features, model.blocking_rules, env.catalogue_dir)
     )
 
+    increment = incremental_delivery(
+        generated, env.landing, catalogue, second, first_rows, share=0.01
+    )
+    incremental_seconds, incremental_peak_mb, incremental = lakehouse_run(
+        env, work / "incremental.json"
+    )
+    if not incremental["success"]:
+        raise RuntimeError(f"incremental lakehouse run failed: {incremental['failures']}")
+    seconds["incremental 1% delivery (lakehouse run)"] = incremental_seconds
 
-def main() -> None:
+    drawn = draw_subjects(pl.read_parquet(env.truth / "people.parquet"), subjects, seed)
+    seconds[f"bulk search ({drawn.height} subjects)"], found = timed(lambda: search(env, drawn))
+
+    records = sum(first_rows.values())
+    er_seconds = seconds["er training"] + seconds["er resolution (score, cluster, gold)"]
+    ratios = {
+        "ingest_speed_vs_bare_polars": round(
+            seconds["ingest (bare polars)"] / seconds["ingest"], 3
+        ),
+        "er_time_vs_bare_splink": round(
+            er_seconds / seconds["er (bare splink: train, predict, cluster)"], 3
+        ),
+        "end_to_end_seconds": full_seconds,
+        "peak_rss_gb": round(max(peak_mb, incremental_peak_mb) / 1024, 2),
+        "incremental_share_of_full": round(incremental_seconds / full_seconds, 3),
+        "search_1000_seconds": seconds[f"bulk search ({drawn.height} subjects)"],
+    }
+    return {
+        "date": date.today().isoformat(),
+        "people": people,
+        "records": records,
+        "person_records": features.height,
+        "incremental_rows": increment,
+        "machine": machine(),
+        "seconds": seconds,
+        "records_per_second": {
+            "ingest": round(records / max(seconds["ingest"], 1e-9)),
+            "ingest (bare polars)": round(records / max(seconds["ingest (bare polars)"], 1e-9)),
+            "dbt normalisation": round(records / max(seconds["dbt normalisation"], 1e-9)),
+            "end to end": round(records / full_seconds),
+        },
+        "peak_rss_mb": {"end to end": peak_mb, "incremental": incremental_peak_mb},
+        "goals": {
+            name: {
+                "value": value,
+                "goal": f"{GOALS[name][0]} {GOALS[name][1]}",
+                "met": _met(name, value),
+            }
+            for name, value in ratios.items()
+        },
+        "search_matches": int(found.filter(pl.col("entity_id").is_not_null()).height),
+    }
+
+
+def _met(name: str, value: float) -> bool:
+    op, bound = GOALS[name]
+    return value >= bound if op == ">=" else value <= bound
+
+
+def print_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result['people']:,} people, {result['records']:,} records")
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    for stage, seconds in result["seconds"].items():
+        table.add_row(stage, f"{seconds:,.2f}")
+    goals = Table(title="goals")
+    for column in ("measure", "value", "goal", "met"):
+        goals.add_column(column)
+    for name, goal in result["goals"].items():
+        goals.add_row(name, str(goal["value"]), goal["goal"], "yes" if goal["met"] else "NO")
+    console = Console()
+    console.print(table)
+    console.print(goals)
+    console.print(f"peak RSS (MB): {result['peak_rss_mb']}; machine: {result['machine']}")
+
+
+def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=10_000)
-    args = parser.parse_args()
-    results: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["LAKEHOUSE_HOME"] = str(Path(tmp) / "lakehouse")
-        env = get_environment()
-        catalogue = load_catalogue(env.catalogue_dir)
-        from orchestration.runner import load_definitions, run_assets
-        from transforms.generate import generate_catalogue
-
-        _timed("load definitions (once)", results, load_definitions)
-
-        report = _timed(
-            "generate",
-            results,
-            lambda: generate_catalogue(
-                env.catalogue_dir, env.landing, env.truth, people=args.people, seed=42
-            ),
-        )
-        _timed("ingest (lakehouse)", results, lambda: run_assets(env, BRONZE, log_level="ERROR"))
-        _timed(
-            "ingest (bare polars)", results, lambda: bare_ingest(env, catalogue, Path(tmp) / "bare")
-        )
-        _timed("dbt normalisation", results, lambda: run_assets(env, DBT, log_level="ERROR"))
-        _timed(
-            "silver publication",
-            results,
-            lambda: run_assets(env, "group:silver", log_level="ERROR"),
-        )
-        _timed(
-            "er training",
-            results,
-            lambda: run_assets(env, "key:models/entity_resolution", log_level="ERROR"),
-        )
-        _timed(
-            "er resolve (gold)",
-            results,
-            lambda: run_assets(env, "key:gold/* or key:ops/entity_id_changes", log_level="ERROR"),
-        )
-        _timed("er (bare splink)", results, lambda: bare_splink(env))
-        fresh = Path(tmp) / "e2e"
-        run_env = {**os.environ, "LAKEHOUSE_HOME": str(fresh)}
-        lakehouse = str(Path(sys.executable).parent / "lakehouse")
-        subprocess.run(
-            [lakehouse, "generate", "--people", str(args.people)],
-            env=run_env,
-            check=True,
-            capture_output=True,
-        )
-        _timed(
-            "end to end (lakehouse run)",
-            results,
-            lambda: subprocess.run(
-                [lakehouse, "run"], env=run_env, check=True, capture_output=True
-            ),
-        )
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    records = report.total_records  # type: ignore[attr-defined]
-    out = {
-        "date": date.today().isoformat(),
-        "people": args.people,
-        "records": records,
-        "machine": {
-            "cores": os.cpu_count(),
-            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-            "python": platform.python_version(),
-        },
-        "seconds": results,
-        "ratios": {
-            "ingest_speed_vs_bare_polars": round(
-                results["ingest (bare polars)"] / results["ingest (lakehouse)"], 3
-            ),
-            "er_time_vs_bare_splink": round(
-                (results["er training"] + results["er resolve (gold)"])
-                / results["er (bare splink)"],
-                3,
-            ),
-        },
-        "records_per_second_end_to_end": round(records / results["end to end (lakehouse run)"]),
-        "peak_rss_mb_end_to_end_process": round(peak_mb),
-    }
-    path = PROJECT_ROOT / "benchmarks" / "results" / f"{out['date']}-{args.people}.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out-dir", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="lakehouse-bench-") as tmp:
+        result = run_benchmark(args.people, Path(tmp), seed=args.seed)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    path = args.out_dir / f"{result['date']}-{args.people}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print_table(result)
+    print(f"written {path}")
+    return path
 
 
 if __name__ == "__main__":

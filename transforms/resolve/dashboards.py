@@ -44,28 +44,30 @@ def write_dashboards(
     records: pl.DataFrame,
     model: StoredModel,
     sample_size: int = 20,
+    viewer_entities: int = 500,
 ) -> list[Dashboard]:
-    """Comparison viewer over the model's predictions and cluster studio over a sample of entities."""
+    """Comparison viewer and cluster studio over a fixed sample of multi-record entities.
+
+    Both pages are for reading, not for every pair: scoring only the sampled entities' records
+    keeps their cost flat whatever the size of the catalogue.
+    """
     out = env.reports / "er"
     out.mkdir(parents=True, exist_ok=True)
+    multi = (
+        records.group_by("entity_id").len().filter(pl.col("len") > 1).sort("entity_id")["entity_id"]
+    )
+    shown = multi.head(viewer_entities)
+    members = records.filter(pl.col("entity_id").is_in(shown.implode())).select(
+        pl.col("record_key").alias("unique_id"), pl.col("entity_id").alias("cluster_id")
+    )
+    sampled = features.join(members.select("unique_id"), on="unique_id", how="semi")
     db = DuckDBAPI()
-    linker = model_linker(db, register_by_dataset(db, features), model)
+    linker = model_linker(db, register_by_dataset(db, sampled), model)
     predictions = linker.inference.predict(threshold_match_probability=0.5)
-    clustered = features.join(
-        records.select(
-            pl.col("record_key").alias("unique_id"), pl.col("entity_id").alias("cluster_id")
-        ),
-        on="unique_id",
+    clusters = db.register(
+        sampled.join(members, on="unique_id").to_arrow(), table_name="__clustered"
     )
-    clusters = db.register(clustered.to_arrow(), table_name="__clustered")
-    big = (
-        records.group_by("entity_id")
-        .len()
-        .filter(pl.col("len") > 1)
-        .sort("entity_id")["entity_id"]
-        .head(sample_size)
-        .to_list()
-    )
+    big = shown.head(sample_size).to_list()
     pages = {
         "comparison_viewer.html": lambda p: linker.visualisations.comparison_viewer_dashboard(
             predictions, str(p), overwrite=True, num_example_rows=2

@@ -25,8 +25,20 @@ class TrainedModel:
         return self.blocking.filter(pl.col("chosen"))["rule"].to_list()
 
 
+def training_sample(features: pl.DataFrame, max_records: int, seed: int) -> pl.DataFrame:
+    """At most `max_records` records, drawn at random with a fixed seed.
+
+    The prior, u and m are properties of the population, so a large random sample estimates
+    them as well as everything does; EM's name blocks, though, grow with the square of the
+    record count. Term frequencies are still taken from every record.
+    """
+    if features.height <= max_records:
+        return features
+    return features.sample(max_records, seed=seed).sort("unique_id")
+
+
 def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedModel:
-    """Train on every current record; the result is a candidate model, not yet approved."""
+    """Train on the current records (a sample above the cap); the result is a candidate model."""
     db = DuckDBAPI()
     tables = register_by_dataset(db, features)
     sample = 1.0 if features.height <= 200_000 else 200_000 / features.height
@@ -40,8 +52,12 @@ def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedMode
     if not chosen:
         raise ValueError("no candidate blocking rule fits the comparison budget")
     frozen = {column: term_frequencies(features, column) for column in TF_COLUMNS}
-    linker = linker_for(db, tables, build_settings(chosen), frozen)
     training = config.training
+    sampled = training_sample(features, training.max_records, training.seed)
+    if sampled is not features:
+        db = DuckDBAPI()
+        tables = register_by_dataset(db, sampled)
+    linker = linker_for(db, tables, build_settings(chosen), frozen)
     linker.training.estimate_probability_two_random_records_match(
         [
             block_on(
