@@ -206,8 +206,15 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out-dir", type=Path, default=PROJECT_ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="lakehouse-bench-") as tmp:
-        result = run_benchmark(args.people, Path(tmp), seed=args.seed)
+    previous = os.environ.get("LAKEHOUSE_HOME")
+    try:
+        with tempfile.TemporaryDirectory(prefix="lakehouse-bench-") as tmp:
+            result = run_benchmark(args.people, Path(tmp), seed=args.seed)
+    finally:  # the harness can run inside another process (the smoke test): leave it as it was
+        if previous is None:
+            os.environ.pop("LAKEHOUSE_HOME", None)
+        else:
+            os.environ["LAKEHOUSE_HOME"] = previous
     args.out_dir.mkdir(parents=True, exist_ok=True)
     path = args.out_dir / f"{result['date']}-{args.people}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")

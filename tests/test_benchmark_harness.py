@@ -1,0 +1,43 @@
+"""The benchmark harness runs end to end at a tiny size (a smoke test: nothing here is timed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.harness import GOALS, STAGES, main, stage_seconds
+
+
+def test_steps_are_grouped_into_stages() -> None:
+    stages = stage_seconds(
+        {
+            "bronze__electoral_roll": 1.0,
+            "bronze__travel_manifests": 2.0,
+            "dbt_silver": 3.0,
+            "models__entity_resolution": 4.0,
+            "resolve_entities": 5.0,
+            "cuts__rocu_north": 0.5,
+        }
+    )
+    assert stages["ingest"] == 3.0
+    assert stages["dbt normalisation"] == 3.0
+    assert stages["er training"] == 4.0
+    assert stages["other steps"] == 0.5
+    assert set(stages) == {*STAGES, "other steps"}
+
+
+@pytest.mark.timeout(900)
+def test_the_harness_runs_every_stage_and_writes_its_result(tmp_path: Path) -> None:
+    path = main(["--people", "150", "--out-dir", str(tmp_path)])
+    result = json.loads(path.read_text())
+    assert result["people"] == 150 and result["records"] > 0
+    for stage in (*STAGES, "ingest (bare polars)", "end to end (lakehouse run)"):
+        assert result["seconds"][stage] > 0, stage
+    assert result["seconds"]["incremental 1% delivery (lakehouse run)"] > 0
+    assert set(result["goals"]) == set(GOALS)
+    assert result["peak_rss_mb"]["end to end"] > 100  # the process tree, dbt included
+    assert result["machine"]["cores"] >= 1
+    rows = result["incremental_rows"]
+    assert rows and all(n != 0 for n in rows.values())
