@@ -20,6 +20,9 @@ rest go through the merge loop, which keeps the Python part small at national sc
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -141,6 +144,18 @@ def _greedy(records: pl.DataFrame, edges: pl.DataFrame) -> dict[int, int]:
     return {index: find(index) for index in parent}
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Millions of short-lived acyclic objects: the cycle collector would only cost time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def constrained_clusters(
     features: pl.DataFrame, edges: pl.DataFrame, threshold: float, duplicate_free: list[str]
 ) -> pl.DataFrame:
@@ -181,7 +196,9 @@ def constrained_clusters(
     if conflicted:
         inside = records.filter(pl.col("component").is_in(list(conflicted)))
         in_conflict = strong.filter(pl.col("index_l").is_in(inside["index"].implode()))
-        for node, parent in _greedy(inside, in_conflict).items():
+        with _without_cycle_collection():
+            roots = _greedy(inside, in_conflict)
+        for node, parent in roots.items():
             root[node] = parent
     labelled = records.with_columns(pl.Series("root", root))
     return (

@@ -73,55 +73,52 @@ def assign_entity_ids(
 
 
 def _changes(assigned: pl.DataFrame, previous: pl.DataFrame, carried: set[str]) -> pl.DataFrame:
+    """Created, split, retired and merged rows, as joins (a national catalogue has millions)."""
     moved = (
         previous.select(pl.col("entity_id").alias("previous_id"), "record_key")
         .join(assigned, on="record_key", how="left")
         .group_by("previous_id", "entity_id")
         .len("records")
+        .with_columns(pl.col("records").cast(pl.Int64))
     )
-    previous_ids = set(previous["entity_id"].to_list())
-    rows: list[dict[str, object]] = []
-    for entity_id in sorted(set(assigned["entity_id"].to_list()) - carried):
-        sources = moved.filter(pl.col("entity_id") == entity_id)
-        if sources.height == 0:
-            rows.append(
-                {
-                    "change": "created",
-                    "entity_id": entity_id,
-                    "related_entity_id": None,
-                    "records": 0,
-                }
-            )
-        for previous_id, _, records in sources.sort("previous_id").iter_rows():
-            rows.append(
-                {
-                    "change": "split",
-                    "entity_id": entity_id,
-                    "related_entity_id": previous_id,
-                    "records": records,
-                }
-            )
-    for previous_id in sorted(previous_ids - carried):
-        targets = moved.filter(
-            (pl.col("previous_id") == previous_id) & pl.col("entity_id").is_not_null()
-        )
-        if targets.height == 0:
-            rows.append(
-                {
-                    "change": "retired",
-                    "entity_id": previous_id,
-                    "related_entity_id": None,
-                    "records": 0,
-                }
-            )
-        for _, entity_id, records in targets.sort("entity_id").iter_rows():
-            if entity_id in carried:
-                rows.append(
-                    {
-                        "change": "merged",
-                        "entity_id": previous_id,
-                        "related_entity_id": entity_id,
-                        "records": records,
-                    }
-                )
-    return pl.DataFrame(rows, schema=CHANGE_SCHEMA)
+    kept = pl.Series(sorted(carried), dtype=pl.String).implode()
+    new_ids = assigned.select("entity_id").unique().filter(~pl.col("entity_id").is_in(kept))
+    splits = moved.join(new_ids, on="entity_id").select(
+        pl.lit("split").alias("change"),
+        "entity_id",
+        pl.col("previous_id").alias("related_entity_id"),
+        "records",
+    )
+    created = new_ids.join(moved.select("entity_id").unique(), on="entity_id", how="anti").select(
+        pl.lit("created").alias("change"),
+        "entity_id",
+        pl.lit(None, dtype=pl.String).alias("related_entity_id"),
+        pl.lit(0, dtype=pl.Int64).alias("records"),
+    )
+    gone = (
+        previous.select(pl.col("entity_id").alias("previous_id"))
+        .unique()
+        .filter(~pl.col("previous_id").is_in(kept))
+    )
+    targets = moved.filter(pl.col("entity_id").is_not_null()).join(gone, on="previous_id")
+    retired = gone.join(
+        targets.select("previous_id").unique(), on="previous_id", how="anti"
+    ).select(
+        pl.lit("retired").alias("change"),
+        pl.col("previous_id").alias("entity_id"),
+        pl.lit(None, dtype=pl.String).alias("related_entity_id"),
+        pl.lit(0, dtype=pl.Int64).alias("records"),
+    )
+    merged = targets.filter(pl.col("entity_id").is_in(kept)).select(
+        pl.lit("merged").alias("change"),
+        pl.col("previous_id").alias("entity_id"),
+        pl.col("entity_id").alias("related_entity_id"),
+        "records",
+    )
+    order = ["entity_id", "related_entity_id"]
+    return pl.concat(
+        [
+            pl.concat([created, splits]).sort(order, nulls_last=False),
+            pl.concat([retired, merged]).sort(order, nulls_last=False),
+        ]
+    ).cast(CHANGE_SCHEMA)  # type: ignore[arg-type]
