@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from nameparser import HumanName
 
 from transforms.normalise.addresses import address_line, normalise_postcode, split_address
-from transforms.normalise.dates import parse_birth
+from transforms.normalise.dates import _parse_numeric, parse_birth
 from transforms.normalise.names import parse_name
 from transforms.normalise.phones import e164_with_phonenumbers, region_of, to_e164
 from transforms.normalise.text import fold, name_part
@@ -168,3 +168,20 @@ def test_the_fast_path_formats_phones_exactly_as_phonenumbers(
     if spaced and len(text) > 5:
         text = f"{text[:5]} {text[5:]}"
     assert to_e164.__wrapped__(text, country) == e164_with_phonenumbers(text, region_of(country))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    fmt=st.sampled_from(["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%y%m%d", "%m/%Y", "%d.%m.%y", "%Y"]),
+    text=st.one_of(
+        st.from_regex(r"\A[0-9]{1,4}[-/.]?[0-9]{1,2}[-/.]?[0-9]{0,4}\Z"),
+        st.dates(min_value=date(1890, 1, 1), max_value=date(2030, 12, 31)).map(str),
+    ),
+)
+def test_the_fast_date_path_agrees_with_strptime(fmt: str, text: str) -> None:
+    """Zero-padded numeric dates skip strptime; the answer must be strptime's."""
+    try:
+        expected = datetime.strptime(text, fmt).date()
+    except ValueError:
+        expected = None
+    assert _parse_numeric(text, fmt) == expected

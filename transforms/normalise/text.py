@@ -14,7 +14,8 @@ def fold(text: str | None) -> str | None:
     """Upper-case ASCII with accents folded and whitespace collapsed; empty becomes None."""
     if text is None:
         return None
-    folded = _SPACES.sub(" ", unidecode(text).upper()).strip()
+    ascii_text = text if text.isascii() else unidecode(text)  # unidecode is identity on ASCII
+    folded = _SPACES.sub(" ", ascii_text.upper()).strip()
     return folded or None
 
 
