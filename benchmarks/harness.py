@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,6 +74,17 @@ def lakehouse_run(env: Environment, report: Path) -> tuple[float, float, dict[st
     command = [str(Path(sys.executable).parent / "lakehouse"), "run", "--report", str(report)]
     measured = run_measured(command, {**os.environ, "LAKEHOUSE_HOME": str(env.home)})
     return measured.seconds, measured.peak_rss_mb, json.loads(report.read_text())
+
+
+def commit() -> str:
+    """The code measured: the git commit, marked dirty when the tree has changes."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def machine() -> dict[str, Any]:
@@ -151,6 +163,7 @@ def run_benchmark(people: int, work: Path, seed: int = 42, subjects: int = 1000)
     return {
         "date": date.today().isoformat(),
         "people": people,
+        "commit": commit(),
         "records": records,
         "person_records": features.height,
         "incremental_rows": increment,
