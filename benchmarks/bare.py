@@ -38,12 +38,12 @@ def bare_splink(features: pl.DataFrame, blocking_rules: list[str], catalogue_dir
     Returns the number of clusters. Same comparisons, blocking rules, training sample and
     thresholds as the lakehouse; no model registry, stable ids, gold tables or audits.
     """
-    from splink import DuckDBAPI, Linker, block_on
+    from splink import DuckDBAPI, Linker
 
     from transforms.resolve.config import load_resolution_config
     from transforms.resolve.linking import register_by_dataset
     from transforms.resolve.settings import build_settings
-    from transforms.resolve.training import training_sample
+    from transforms.resolve.training import run_training_steps, training_sample
 
     config = load_resolution_config(catalogue_dir)
     training = config.training
@@ -53,18 +53,7 @@ def bare_splink(features: pl.DataFrame, blocking_rules: list[str], catalogue_dir
         register_by_dataset(db, training_sample(features, training.max_records, training.seed)),
         settings,
     )
-    trainer.training.estimate_probability_two_random_records_match(
-        [
-            block_on(*c, arrays_to_explode=[x for x in c if x in ("postcodes", "phones")] or None)
-            for c in training.deterministic_rules
-        ],
-        recall=training.deterministic_recall,
-    )
-    trainer.training.estimate_u_using_random_sampling(
-        max_pairs=training.u_max_pairs, seed=training.seed
-    )
-    for columns in training.em_blocking:
-        trainer.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+    run_training_steps(trainer, training)
     scoring_db = DuckDBAPI()
     linker = Linker(register_by_dataset(scoring_db, features), trainer.misc.save_model_to_json())
     predictions = linker.inference.predict(threshold_match_probability=config.evidence_threshold)

@@ -35,9 +35,10 @@ def shrink_feed(folder: Path, dataset: Dataset, rows: int, seed: int) -> int:
             keep = np.sort(rng.choice(table.num_rows, min(rows, table.num_rows), replace=False))
             pq.write_table(table.take(keep), path)
         else:
-            total = sum(1 for _ in path.open("rb")) - int(dataset.source.has_header)
+            header = dataset.source.format == "csv" and dataset.source.has_header
+            total = sum(1 for _ in path.open("rb")) - int(header)
             keep = np.sort(rng.choice(total, min(rows, total), replace=False))
-            if _sample_lines(path, keep, dataset.source.has_header) != total:
+            if _sample_lines(path, keep, header) != total:
                 raise ValueError(f"{path}: records span lines; cannot sample it line by line")
         kept += len(keep)
     return kept

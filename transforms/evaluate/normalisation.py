@@ -49,6 +49,12 @@ def _name_match(field: str) -> pl.Expr:
     return (value == clean) | ((value.str.len_chars() == 1) & (value == clean.str.slice(0, 1)))
 
 
+def _folded(column: pl.Series) -> pl.Series:
+    """fold() once per distinct value (names repeat: millions of rows, thousands of names)."""
+    mapping = {value: fold(value) for value in column.drop_nulls().unique().to_list()}
+    return column.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
 def normalisation_report(
     truth_dir: Path,
     persons: pl.DataFrame,
@@ -56,9 +62,9 @@ def normalisation_report(
     identifiers: pl.DataFrame,
 ) -> pl.DataFrame:
     """Per dataset and field: eligible records, correctly normalised records, share."""
-    joined = truth_for_silver(truth_dir, persons).with_columns(
-        pl.col(f"clean_{f}").map_elements(fold, return_dtype=pl.String)
-        for f in ("given_name", "middle_names", "family_name")
+    joined = truth_for_silver(truth_dir, persons)
+    joined = joined.with_columns(
+        _folded(joined[f"clean_{f}"]) for f in ("given_name", "middle_names", "family_name")
     )
     postcodes = addresses.group_by("record_key").agg(
         pl.col("postcode").drop_nulls().alias("postcodes")

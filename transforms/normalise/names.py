@@ -60,18 +60,26 @@ _PLAIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]+|[A-Z]")  # a word, or an upper-c
 _SPECIAL = (CONSTANTS.regexes.roman_numeral, CONSTANTS.regexes.turkic_patronymic_marker)
 
 
+def _lowered(*groups: object) -> frozenset[str]:
+    return frozenset(word.lower() for group in groups for word in group)  # type: ignore[attr-defined]
+
+
 @lru_cache(maxsize=1)
-def _reserved_words() -> frozenset[str]:
-    """Every word nameparser gives a role (titles, suffixes, particles, conjunctions)."""
-    groups = (
-        CONSTANTS.titles,
+def _other_roles() -> frozenset[str]:
+    """Words nameparser gives a role other than title (suffixes, particles, conjunctions)."""
+    return _lowered(
         CONSTANTS.suffix_acronyms,
         CONSTANTS.suffix_not_acronyms,
         CONSTANTS.prefixes,
         CONSTANTS.conjunctions,
         CONSTANTS.first_name_titles,
     )
-    return frozenset(word.lower() for group in groups for word in group)
+
+
+@lru_cache(maxsize=1)
+def _reserved_words() -> frozenset[str]:
+    """Every word nameparser gives a role (titles, suffixes, particles, conjunctions)."""
+    return _lowered(CONSTANTS.titles) | _other_roles()
 
 
 @lru_cache(maxsize=200_000)
@@ -91,15 +99,7 @@ def _plain_words(text: str) -> list[str] | None:
 @lru_cache(maxsize=1)
 def _plain_titles() -> frozenset[str]:
     """Titles (MR, MRS, DR...) that have no other role in nameparser's vocabulary."""
-    others = (
-        CONSTANTS.suffix_acronyms,
-        CONSTANTS.suffix_not_acronyms,
-        CONSTANTS.prefixes,
-        CONSTANTS.conjunctions,
-        CONSTANTS.first_name_titles,
-    )
-    other_roles = {word.lower() for group in others for word in group}
-    return frozenset(t.lower() for t in CONSTANTS.titles) - other_roles
+    return _lowered(CONSTANTS.titles) - _other_roles()
 
 
 def _after_one_title(text: str) -> list[str] | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from splink import DuckDBAPI, block_on
+from splink import DuckDBAPI, Linker, block_on
 
 from transforms.resolve.blocking import choose_blocking_rules, measure_blocking_rules
-from transforms.resolve.config import ResolutionConfig
+from transforms.resolve.config import ResolutionConfig, Training
 from transforms.resolve.linking import linker_for, register_by_dataset, term_frequencies
 from transforms.resolve.registry import TF_COLUMNS
 from transforms.resolve.settings import build_settings
@@ -37,6 +37,24 @@ def training_sample(features: pl.DataFrame, max_records: int, seed: int) -> pl.D
     return features.sample(max_records, seed=seed).sort("unique_id")
 
 
+def run_training_steps(linker: Linker, training: Training) -> None:
+    """The configured estimation: prior from deterministic rules, u by sampling, EM per rule."""
+    linker.training.estimate_probability_two_random_records_match(
+        [
+            block_on(
+                *cols, arrays_to_explode=[c for c in cols if c in ("postcodes", "phones")] or None
+            )
+            for cols in training.deterministic_rules
+        ],
+        recall=training.deterministic_recall,
+    )
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=training.u_max_pairs, seed=training.seed
+    )
+    for columns in training.em_blocking:
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+
+
 def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedModel:
     """Train on the current records (a sample above the cap); the result is a candidate model."""
     db = DuckDBAPI()
@@ -58,18 +76,5 @@ def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedMode
         db = DuckDBAPI()
         tables = register_by_dataset(db, sampled)
     linker = linker_for(db, tables, build_settings(chosen), frozen)
-    linker.training.estimate_probability_two_random_records_match(
-        [
-            block_on(
-                *cols, arrays_to_explode=[c for c in cols if c in ("postcodes", "phones")] or None
-            )
-            for cols in training.deterministic_rules
-        ],
-        recall=training.deterministic_recall,
-    )
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=training.u_max_pairs, seed=training.seed
-    )
-    for columns in training.em_blocking:
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+    run_training_steps(linker, training)
     return TrainedModel(linker.misc.save_model_to_json(), frozen, blocking)
