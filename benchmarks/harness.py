@@ -210,6 +210,8 @@ def print_table(result: dict[str, Any]) -> None:
     console = Console()
     console.print(table)
     console.print(goals)
+    rates = ", ".join(f"{k} {v:,}" for k, v in result["records_per_second"].items())
+    console.print(f"records per second: {rates}")
     console.print(f"peak RSS (MB): {result['peak_rss_mb']}; machine: {result['machine']}")
 
 
