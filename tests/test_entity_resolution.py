@@ -17,8 +17,9 @@ from transforms.evaluate.entities import er_evaluation
 from transforms.generate import generate_catalogue
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.dashboards import make_self_contained, remote_references
-from transforms.resolve.pipeline import resolve
+from transforms.resolve.pipeline import resolve, silver_features
 from transforms.resolve.registry import approved_model, registry
+from transforms.resolve.training import TrainingError, train_model
 
 pytestmark = pytest.mark.slow
 
@@ -175,3 +176,12 @@ def test_remote_reference_scanner_catches_cdn_loads() -> None:
         make_self_contained('<link rel="preconnect" href="https://fonts.gstatic.com" crossorigin>x')
         == "x"
     )
+
+
+def test_too_few_records_to_train_give_a_clear_error(built: Environment) -> None:
+    """EM blocked on names needs records sharing a name; without any the error says what to do."""
+    features, _ = silver_features(built)
+    config = load_resolution_config(built.catalogue_dir)
+    no_shared_names = features.unique(["given_name", "family_name"], keep="first").sort("unique_id")
+    with pytest.raises(TrainingError, match="too few records share those values"):
+        train_model(no_shared_names, config)

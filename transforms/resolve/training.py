@@ -6,12 +6,17 @@ from dataclasses import dataclass
 
 import polars as pl
 from splink import DuckDBAPI, Linker, block_on
+from splink.internals.exceptions import EMTrainingException
 
 from transforms.resolve.blocking import choose_blocking_rules, measure_blocking_rules
 from transforms.resolve.config import ResolutionConfig, Training
 from transforms.resolve.linking import linker_for, register_by_dataset, term_frequencies
 from transforms.resolve.registry import TF_COLUMNS
 from transforms.resolve.settings import build_settings
+
+
+class TrainingError(ValueError):
+    """The model could not be estimated from the records at hand."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,14 @@ def run_training_steps(linker: Linker, training: Training) -> None:
         max_pairs=training.u_max_pairs, seed=training.seed
     )
     for columns in training.em_blocking:
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+        except (ValueError, EMTrainingException) as exc:  # no pairs, or m out of range
+            raise TrainingError(
+                f"expectation maximisation blocked on {columns} failed ({exc}); this happens "
+                "when too few records share those values to estimate the model: deliver more "
+                "records or change training.em_blocking in catalogue/entity_resolution.yml"
+            ) from exc
 
 
 def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedModel:
