@@ -184,4 +184,4 @@ def test_too_few_records_to_train_give_a_clear_error(built: Environment) -> None
     config = load_resolution_config(built.catalogue_dir)
     no_shared_names = features.unique(["given_name", "family_name"], keep="first").sort("unique_id")
     with pytest.raises(TrainingError, match="too few records share those values"):
-        train_model(no_shared_names, config)
+        train_model(built, no_shared_names, config)

@@ -1,17 +1,38 @@
-"""The one environment helper: where everything lives and which targets are used.
+"""The one environment helper: where everything lives and which engine and targets are used.
 
 No other module hard-codes a path. Everything is derived from `LAKEHOUSE_HOME` (default
-`./.lakehouse` in the project root) and `LAKEHOUSE_CATALOGUE` (default `./catalogue`).
+`./.lakehouse` in the project root) and `LAKEHOUSE_CATALOGUE` (default `./catalogue`). The engine
+(`duckdb`, the embedded default, or `spark`) and the Spark settings come from the config file
+(`LAKEHOUSE_CONFIG`, default `./lakehouse.yml`); `LAKEHOUSE_ENGINE` and `LAKEHOUSE_SPARK_MASTER`
+override it.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
+
+import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("bronze", "silver", "gold", "ops")
+ENGINES = ("duckdb", "spark")
+Engine = Literal["duckdb", "spark"]
+DBT_TARGET_OF_ENGINE = {"duckdb": "local", "spark": "spark"}
+
+
+class ConfigError(ValueError):
+    """The config file or an override names something that does not exist."""
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """Where Spark runs and how: `master` is `local[N]` here, `spark://`, `yarn` or `k8s://` on a cluster."""
+
+    master: str = "local[2]"
+    conf: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -21,6 +42,8 @@ class Environment:
     home: Path
     catalogue_dir: Path
     dbt_target: str = "local"
+    engine: Engine = "duckdb"
+    spark: SparkSettings = field(default_factory=SparkSettings)
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
     expectations_dir: Path = PROJECT_ROOT / "expectations"
 
@@ -60,6 +83,11 @@ class Environment:
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's metastore (Derby), warehouse and checkpoints for this lakehouse."""
+        return self.home / "spark"
+
     def table_path(self, table: str) -> Path:
         """Path of a Delta table named `<layer>.<table>`."""
         layer, name = split_table_name(table)
@@ -74,14 +102,53 @@ def split_table_name(table: str) -> tuple[str, str]:
     return layer, name
 
 
+def load_config_file(path: Path) -> dict[str, Any]:
+    """The deployment config file (engine, Spark master and options); empty when absent."""
+    if not path.is_file():
+        return {}
+    document = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    unknown = sorted(set(document) - {"engine", "spark"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {unknown}; known: engine, spark")
+    return document
+
+
+def resolve_engine(configured: object, source: str) -> Engine:
+    """Refuse an unknown engine, naming where it was set."""
+    engine = str(configured or "duckdb").strip().lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"{source}: engine {configured!r} is not one of {ENGINES}")
+    return engine  # type: ignore[return-value]
+
+
+def spark_settings(document: dict[str, Any], source: Path) -> SparkSettings:
+    """Spark master and options from the config file, the master overridable per process."""
+    spark = document.get("spark") or {}
+    if not isinstance(spark, dict) or not set(spark) <= {"master", "conf"}:
+        raise ConfigError(f"{source}: spark takes `master` and `conf` only")
+    master = os.environ.get("LAKEHOUSE_SPARK_MASTER") or spark.get("master") or "local[2]"
+    conf = {str(k): str(v) for k, v in (spark.get("conf") or {}).items()}
+    return SparkSettings(master=str(master), conf=conf)
+
+
 def get_environment() -> Environment:
     """Read the environment once; every caller goes through here."""
     home = Path(os.environ.get("LAKEHOUSE_HOME", PROJECT_ROOT / ".lakehouse")).resolve()
     catalogue = Path(os.environ.get("LAKEHOUSE_CATALOGUE", PROJECT_ROOT / "catalogue")).resolve()
+    config_path = Path(os.environ.get("LAKEHOUSE_CONFIG", PROJECT_ROOT / "lakehouse.yml"))
+    document = load_config_file(config_path)
+    if os.environ.get("LAKEHOUSE_ENGINE"):
+        engine = resolve_engine(os.environ["LAKEHOUSE_ENGINE"], "LAKEHOUSE_ENGINE")
+    else:
+        engine = resolve_engine(document.get("engine"), str(config_path))
     return Environment(
         home=home,
         catalogue_dir=catalogue,
-        dbt_target=os.environ.get("LAKEHOUSE_DBT_TARGET", "local"),
+        dbt_target=os.environ.get("LAKEHOUSE_DBT_TARGET") or DBT_TARGET_OF_ENGINE[engine],
+        engine=engine,
+        spark=spark_settings(document, config_path),
         dbt_project_dir=Path(
             os.environ.get("LAKEHOUSE_DBT_PROJECT", PROJECT_ROOT / "dbt_project")
         ).resolve(),
@@ -94,6 +161,7 @@ def export_environment(env: Environment) -> None:
     os.environ["LAKEHOUSE_CATALOGUE"] = str(env.catalogue_dir)
     os.environ["LAKEHOUSE_DBT_PROJECT"] = str(env.dbt_project_dir)
     os.environ["LAKEHOUSE_DBT_TARGET"] = env.dbt_target
+    os.environ["LAKEHOUSE_ENGINE"] = env.engine
 
 
 def disable_telemetry() -> None:

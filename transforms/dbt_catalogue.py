@@ -42,7 +42,9 @@ def sources_yaml(catalogue: dict[str, Dataset]) -> str:
         "sources": [
             {
                 "name": "bronze",
-                "schema": "bronze",
+                # On Spark the bronze tables are global temporary views over the pinned Delta
+                # files (transforms/spark/delta.py), registered in the session dbt runs in.
+                "schema": "{{ 'global_temp' if target.type == 'spark' else 'bronze' }}",
                 "description": "Bronze Delta tables written by the ingestion assets.",
                 "meta": {"plugin": "lakehouse"},
                 "tables": tables,

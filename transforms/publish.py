@@ -72,7 +72,13 @@ def append_frame(env: Environment, table: str, frame: pl.DataFrame, *, run_id: s
 
 
 def read_warehouse_table(env: Environment, layer: str, table: str) -> pl.DataFrame:
-    """A table dbt built, read from the warehouse (read-only connection)."""
+    """A table dbt built: from the Spark metastore on Spark, else the DuckDB warehouse (read-only)."""
+    if env.engine == "spark":
+        from transforms.spark.delta import to_arrow
+        from transforms.spark.session import spark_session
+
+        frame = spark_session(env).table(f"`{layer}`.`{table}`")
+        return pl.from_arrow(to_arrow(frame))  # type: ignore[return-value]
     con = duckdb.connect(str(env.warehouse), read_only=True)
     try:
         return pl.from_arrow(con.sql(f'select * from "{layer}"."{table}"').to_arrow_table())  # type: ignore[return-value]

@@ -2,19 +2,24 @@
 
 {% macro record_id(dataset) -%}
     {%- set columns = catalogue_entry(dataset)['record_id'] -%}
-    {%- if columns | length == 1 -%}cast({{ columns[0] }} as varchar)
-    {%- else -%}concat_ws('|', {% for c in columns %}cast({{ c }} as varchar){% if not loop.last %}, {% endif %}{% endfor %})
+    {%- if columns | length == 1 -%}cast({{ columns[0] }} as string)
+    {%- else -%}concat_ws('|', {% for c in columns %}cast({{ c }} as string){% if not loop.last %}, {% endif %}{% endfor %})
     {%- endif -%}
 {%- endmacro %}
 
 {% macro latest_records(relation, dataset) -%}
     {#- Feed datasets re-deliver changed records under the same id: keep the latest delivery. -#}
     select *
-    from {{ relation }}
-    qualify row_number() over (
-        partition by {{ record_id(dataset) }}
-        order by _delivery_id desc, _row_number desc
-    ) = 1
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ record_id(dataset) }}
+                order by _delivery_id desc, _row_number desc
+            ) as _latest_rank
+        from {{ relation }}
+    ) as ranked
+    where _latest_rank = 1
 {%- endmacro %}
 
 {% macro lineage_columns(dataset) -%}
@@ -29,22 +34,24 @@
 
 {% macro phone_list(columns, dataset) -%}
     {#- E.164 phones from several raw columns, invalid ones dropped. -#}
-    list_filter([{% for c in columns %}to_e164({{ c }}, {{ country(dataset) }}){% if not loop.last %}, {% endif %}{% endfor %}], lambda x: x is not null)
+    {%- set phones = [] -%}
+    {%- for c in columns -%}{%- do phones.append('to_e164(' ~ c ~ ', ' ~ country(dataset) ~ ')') -%}{%- endfor -%}
+    {{ list_where(list_of(phones), 'x', 'x is not null') }}
 {%- endmacro %}
 
 {% macro address_struct(line, town, postcode, dataset) -%}
     {#- One address in the shared shape. -#}
-    {
-        'address_line': {{ line }},
-        'town': fold_text({{ town }}),
-        'postcode': normalise_postcode({{ postcode }}, {{ country(dataset) }}),
-        'country': {{ country(dataset) }}
-    }
+    {{ struct_of([
+        ('address_line', line),
+        ('town', 'fold_text(' ~ town ~ ')'),
+        ('postcode', 'normalise_postcode(' ~ postcode ~ ', ' ~ country(dataset) ~ ')'),
+        ('country', country(dataset)),
+    ]) }}
 {%- endmacro %}
 
 {% macro address_list(addresses) -%}
     {#- A list of address structs, dropping those with neither a line nor a postcode. -#}
-    list_filter([{{ addresses | join(', ') }}], lambda a: a.address_line is not null or a.postcode is not null)
+    {{ list_where(list_of(addresses), 'a', 'a.address_line is not null or a.postcode is not null') }}
 {%- endmacro %}
 
 {% macro gender(column) -%}
@@ -52,11 +59,11 @@
 {%- endmacro %}
 
 {% macro nationality(column) -%}
-    case when regexp_matches(upper(trim({{ column }})), '^[A-Z]{3}$') then upper(trim({{ column }})) end
+    case when {{ matches('upper(trim(' ~ column ~ '))', '^[A-Z]{3}$') }} then upper(trim({{ column }})) end
 {%- endmacro %}
 
 {% macro document_number(column) -%}
-    nullif(regexp_replace(upper(coalesce({{ column }}, '')), '[^A-Z0-9]', '', 'g'), '')
+    nullif({{ strip_pattern('upper(coalesce(' ~ column ~ ", ''))", '[^A-Z0-9]') }}, '')
 {%- endmacro %}
 
 {% macro name_columns(parsed) -%}
@@ -74,9 +81,9 @@
 {% macro invalid_fields(checks) -%}
     {#- Names of raw fields that carried a value the rules could not normalise (they became null).
         `checks` is a list of (field name, raw expression, normalised expression). -#}
-    list_filter([
-        {%- for name, raw, normalised in checks %}
-        case when nullif(trim(cast({{ raw }} as varchar)), '') is not null and {{ normalised }} is null then '{{ name }}' end{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    ], lambda f: f is not null)
+    {%- set flags = [] -%}
+    {%- for name, raw, normalised in checks -%}
+        {%- do flags.append("case when nullif(trim(cast(" ~ raw ~ " as string)), '') is not null and " ~ normalised ~ " is null then '" ~ name ~ "' end") -%}
+    {%- endfor -%}
+    {{ list_where(list_of(flags), 'f', 'f is not null') }}
 {%- endmacro %}

@@ -1,19 +1,18 @@
-{#- The shared staging shape. Every stg_<dataset> model emits any subset of these columns;
+{#- The shared staging shape (column, kind; `sql_type` gives each engine's type). Every stg_<dataset> model emits any subset of these columns;
     `union_staging` fills the rest with typed nulls and stacks every catalogue dataset. -#}
 
 {% macro staging_columns() -%}
     {{ return([
-        ('record_key', 'varchar'), ('source_dataset', 'varchar'), ('source_version', 'bigint'),
-        ('source_record_id', 'varchar'), ('classification', 'varchar'),
-        ('source_delivery_id', 'varchar'), ('source_row_number', 'bigint'), ('record_type', 'varchar'),
-        ('given_name', 'varchar'), ('middle_names', 'varchar'), ('family_name', 'varchar'),
-        ('full_name', 'varchar'), ('date_of_birth', 'date'), ('birth_year', 'integer'),
-        ('gender', 'varchar'), ('nationality', 'varchar'), ('aliases', 'varchar[]'),
-        ('addresses', 'struct(address_line varchar, town varchar, postcode varchar, country varchar)[]'),
-        ('phones', 'varchar[]'), ('emails', 'varchar[]'), ('imeis', 'varchar[]'),
-        ('documents', 'struct(document_type varchar, document_number varchar, issuing_country varchar)[]'),
-        ('caller', 'varchar'), ('callee', 'varchar'), ('started_at', 'timestamptz'),
-        ('duration_s', 'bigint'), ('cell_id', 'varchar'), ('invalid_fields', 'varchar[]'),
+        ('record_key', 'string'), ('source_dataset', 'string'), ('source_version', 'bigint'),
+        ('source_record_id', 'string'), ('classification', 'string'),
+        ('source_delivery_id', 'string'), ('source_row_number', 'bigint'), ('record_type', 'string'),
+        ('given_name', 'string'), ('middle_names', 'string'), ('family_name', 'string'),
+        ('full_name', 'string'), ('date_of_birth', 'date'), ('birth_year', 'integer'),
+        ('gender', 'string'), ('nationality', 'string'), ('aliases', 'strings'),
+        ('addresses', 'addresses'), ('phones', 'strings'), ('emails', 'strings'), ('imeis', 'strings'),
+        ('documents', 'documents'), ('caller', 'string'), ('callee', 'string'),
+        ('started_at', 'timestamp'), ('duration_s', 'bigint'), ('cell_id', 'string'),
+        ('invalid_fields', 'strings'),
     ]) }}
 {%- endmacro %}
 
@@ -29,7 +28,7 @@
     {%- endif %}
     select
         {%- for name, type in staging_columns() %}
-        {% if name in present %}cast({{ name }} as {{ type }}){% else %}cast(null as {{ type }}){% endif %} as {{ name }}{% if not loop.last %},{% endif %}
+        {% if name in present %}cast({{ name }} as {{ sql_type(type) }}){% else %}cast(null as {{ sql_type(type) }}){% endif %} as {{ name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ relation }}
     {% if not loop.last %}union all{% endif %}

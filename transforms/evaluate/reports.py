@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from transforms.config import Environment
 from transforms.delta_io import TableNotFound, read_table, write_commit
 from transforms.evaluate.normalisation import normalisation_report
+from transforms.publish import read_warehouse_table
 
 
 def has_truth(env: Environment) -> bool:
@@ -30,15 +30,9 @@ def current_normalisation_report(env: Environment) -> pl.DataFrame:
 
 
 def invalid_value_counts(env: Environment) -> pl.DataFrame:
-    """Raw values normalisation turned into null, per dataset and field (from the warehouse)."""
-    con = duckdb.connect(str(env.warehouse), read_only=True)
-    try:
-        table = con.sql(
-            "select * from silver.normalisation_invalid_counts order by source_dataset, field"
-        ).to_arrow_table()
-    finally:
-        con.close()
-    return pl.from_arrow(table)  # type: ignore[return-value]
+    """Raw values normalisation turned into null, per dataset and field (built by dbt)."""
+    counts = read_warehouse_table(env, "silver", "normalisation_invalid_counts")
+    return counts.sort("source_dataset", "field")
 
 
 def store_report(env: Environment, table: str, report: pl.DataFrame, run_id: str) -> int:

@@ -1,5 +1,5 @@
 """Normalisation rules shared by every dataset: names, dates of birth, phones, postcodes, addresses.
 
 Pure functions over one value each, built on well-kept libraries (nameparser, phonenumbers,
-pycountry, unidecode). `duckdb_udfs` exposes them to dbt as vectorised DuckDB functions.
+pycountry, unidecode). `udfs` lists them as SQL functions, registered on DuckDB (`duckdb_udfs`) and Spark (`spark_udfs`).
 """

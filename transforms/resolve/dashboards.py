@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from splink import DuckDBAPI
 
 from transforms.config import Environment
 from transforms.quality.data_docs import remote_references
+from transforms.resolve.backend import model_api
 from transforms.resolve.linking import model_linker, register_by_dataset
 from transforms.resolve.registry import StoredModel
 
@@ -61,7 +61,7 @@ def write_dashboards(
         pl.col("record_key").alias("unique_id"), pl.col("entity_id").alias("cluster_id")
     )
     sampled = features.join(members.select("unique_id"), on="unique_id", how="semi")
-    db = DuckDBAPI()
+    db = model_api(env, model)
     linker = model_linker(db, register_by_dataset(db, sampled), model)
     predictions = linker.inference.predict(threshold_match_probability=0.5)
     clusters = db.register(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 
 import polars as pl
-from splink import DuckDBAPI, Linker, SettingsCreator
+from splink import Linker, SettingsCreator
+from splink.internals.database_api import DatabaseAPISubClass
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from transforms.resolve.registry import TF_COLUMNS, StoredModel
 
 
 def register_by_dataset(
-    db: DuckDBAPI, features: pl.DataFrame, prefix: str = ""
+    db: DatabaseAPISubClass, features: pl.DataFrame, prefix: str = ""
 ) -> list[SplinkDataFrame]:
     """One Splink table per source dataset (the shape `link_and_dedupe` expects)."""
     tables = []
@@ -37,7 +38,7 @@ def term_frequencies(features: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def linker_for(
-    db: DuckDBAPI,
+    db: DatabaseAPISubClass,
     tables: list[SplinkDataFrame],
     settings: SettingsCreator | dict[str, object],
     frozen_tf: dict[str, pl.DataFrame],
@@ -51,12 +52,9 @@ def linker_for(
     return linker
 
 
-def model_linker(db: DuckDBAPI, tables: list[SplinkDataFrame], model: StoredModel) -> Linker:
+def model_linker(db: DatabaseAPISubClass, tables: list[SplinkDataFrame], model: StoredModel) -> Linker:
     """A linker scoring with a stored, approved model."""
     return linker_for(
         db, tables, model.settings(), {c: model.term_frequencies(c) for c in TF_COLUMNS}
     )
 
-
-def to_polars(frame: SplinkDataFrame) -> pl.DataFrame:
-    return pl.from_arrow(frame.as_duckdbpyrelation().to_arrow_table())  # type: ignore[return-value]

@@ -85,9 +85,9 @@ def resolve(
         edges = previous_edges.rename(
             {"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}
         ).drop("entity_id_l", "entity_id_r", "same_entity")
-        scored = score_incremental(features, dirty, edges, model, config.evidence_threshold)
+        scored = score_incremental(env, features, dirty, edges, model, config.evidence_threshold)
     else:
-        scored = score_all(features, model, config.evidence_threshold)
+        scored = score_all(env, features, model, config.evidence_threshold)
     duplicate_free = [
         d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
     ]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from splink import DuckDBAPI
 
-from transforms.resolve.linking import model_linker, register_by_dataset, to_polars
+from transforms.config import Environment
+from transforms.resolve.backend import model_api, to_polars
+from transforms.resolve.linking import model_linker, register_by_dataset
 from transforms.resolve.registry import StoredModel
 
 EDGE_KEYS = ["unique_id_l", "unique_id_r"]
@@ -70,15 +71,18 @@ def feature_hashes(features: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def score_all(features: pl.DataFrame, model: StoredModel, threshold: float) -> Scored:
+def score_all(
+    env: Environment, features: pl.DataFrame, model: StoredModel, threshold: float
+) -> Scored:
     """Full re-score: every blocked pair of every record."""
-    db = DuckDBAPI()
+    db = model_api(env, model)
     linker = model_linker(db, register_by_dataset(db, features), model)
     scored = linker.inference.predict(threshold_match_probability=threshold)
     return Scored(_edges(to_polars(scored)), features.height, "full")
 
 
 def score_incremental(
+    env: Environment,
     features: pl.DataFrame,
     dirty: set[str],
     previous_edges: pl.DataFrame,
@@ -97,7 +101,7 @@ def score_incremental(
         return Scored(kept, 0, "incremental")
     new = features.filter(pl.col("unique_id").is_in(list(dirty)))
     old = features.filter(~pl.col("unique_id").is_in(list(dirty)))
-    db = DuckDBAPI()
+    db = model_api(env, model)
     new_tables = register_by_dataset(db, new, prefix="new_")
     old_tables = register_by_dataset(db, old, prefix="old_")
     linker = model_linker(db, new_tables + old_tables, model)

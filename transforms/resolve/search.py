@@ -21,7 +21,6 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-from splink import DuckDBAPI
 
 from transforms.catalogue import CLASSIFICATION_RANK
 from transforms.config import Environment
@@ -33,9 +32,10 @@ from transforms.normalise.names import parse_name
 from transforms.normalise.phones import to_e164
 from transforms.normalise.text import name_part
 from transforms.publish import append_frame, copy_to_warehouse
+from transforms.resolve.backend import model_api, to_polars
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.features import FEATURE_COLUMNS, canonical_name, name_variants
-from transforms.resolve.linking import model_linker, register_by_dataset, to_polars
+from transforms.resolve.linking import model_linker, register_by_dataset
 from transforms.resolve.pipeline import silver_features
 from transforms.resolve.registry import StoredModel, approved_model
 
@@ -251,7 +251,11 @@ def subjects_to_features(subjects: pl.DataFrame) -> pl.DataFrame:
 
 
 def score_subjects(
-    subject_features: pl.DataFrame, records: pl.DataFrame, model: StoredModel, threshold: float
+    env: Environment,
+    subject_features: pl.DataFrame,
+    records: pl.DataFrame,
+    model: StoredModel,
+    threshold: float,
 ) -> pl.DataFrame:
     """Pairs (subject unique_id, record_key, match_probability) at or above `threshold`."""
     empty = pl.DataFrame(
@@ -259,7 +263,7 @@ def score_subjects(
     )
     if subject_features.height == 0 or records.height == 0:
         return empty
-    db = DuckDBAPI()
+    db = model_api(env, model)
     subject_tables = register_by_dataset(db, subject_features, prefix="subject_")
     record_tables = register_by_dataset(db, records, prefix="record_")
     linker = model_linker(db, subject_tables + record_tables, model)
@@ -349,7 +353,7 @@ def search(
     if threshold is None:
         threshold = load_resolution_config(env.catalogue_dir).search_threshold
     records, _ = silver_features(env)
-    pairs = score_subjects(subject_features, records, model, threshold)
+    pairs = score_subjects(env, subject_features, records, model, threshold)
     return assemble(
         subject_features,
         pairs,

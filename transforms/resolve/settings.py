@@ -11,6 +11,10 @@ import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
+# The dialect the custom comparison SQL below is written in; Splink translates it (sqlglot) to
+# the backend's dialect, so one model shape serves DuckDB and Spark.
+SQL_DIALECT = "duckdb"
+
 # Candidate blocking rules, named; which ones are used is decided by measuring their comparison
 # counts (see blocking.py), never guessed.
 CANDIDATE_BLOCKING_RULES: dict[str, BlockingRuleCreator] = {
@@ -39,12 +43,14 @@ def given_name_comparison() -> cl.CustomComparison:
                 "list_contains(given_name_variants_l, given_name_r) "
                 "or list_contains(given_name_variants_r, given_name_l)",
                 label_for_charts="Nickname of each other",
+                base_dialect_str=SQL_DIALECT,
             ),
             cll.JaroWinklerLevel("given_name", 0.92),
             cll.CustomLevel(
                 "(length(given_name_l) = 1 or length(given_name_r) = 1) "
                 "and left(given_name_l, 1) = left(given_name_r, 1)",
                 label_for_charts="Initial agrees",
+                base_dialect_str=SQL_DIALECT,
             ),
             cll.JaroWinklerLevel("given_name", 0.8),
             cll.ElseLevel(),
@@ -62,6 +68,7 @@ def family_name_comparison() -> cl.CustomComparison:
             cll.CustomLevel(
                 "family_name_l = given_name_r and given_name_l = family_name_r",
                 label_for_charts="Given and family names swapped",
+                base_dialect_str=SQL_DIALECT,
             ),
             cll.JaroWinklerLevel("family_name", 0.92),
             cll.JaroWinklerLevel("family_name", 0.8),
@@ -81,6 +88,7 @@ def middle_names_comparison() -> cl.CustomComparison:
                 "left(middle_names_l, 1) = left(middle_names_r, 1) "
                 "and (length(middle_names_l) = 1 or length(middle_names_r) = 1)",
                 label_for_charts="Initial agrees",
+                base_dialect_str=SQL_DIALECT,
             ),
             cll.JaroWinklerLevel("middle_names", 0.88),
             cll.ElseLevel(),
@@ -97,6 +105,7 @@ def date_of_birth_comparison() -> cl.CustomComparison:
                 "(date_of_birth_l is null and birth_year_l is null) "
                 "or (date_of_birth_r is null and birth_year_r is null)",
                 label_for_charts="Null",
+                base_dialect_str=SQL_DIALECT,
             ).configure(is_null_level=True),
             cll.CustomLevel("date_of_birth_l = date_of_birth_r", label_for_charts="Exact match"),
             cll.CustomLevel(
@@ -104,18 +113,22 @@ def date_of_birth_comparison() -> cl.CustomComparison:
                 "and month(date_of_birth_l) = day(date_of_birth_r) "
                 "and day(date_of_birth_l) = month(date_of_birth_r)",
                 label_for_charts="Day and month transposed",
+                base_dialect_str=SQL_DIALECT,
             ),
             cll.CustomLevel(
                 "damerau_levenshtein(cast(date_of_birth_l as varchar), "
                 "cast(date_of_birth_r as varchar)) <= 1",
                 label_for_charts="One character apart",
+                base_dialect_str=SQL_DIALECT,
             ),
             cll.CustomLevel(
                 "(date_of_birth_l is null or date_of_birth_r is null) and birth_year_l = birth_year_r",
                 label_for_charts="Same year (one side year only)",
+                base_dialect_str=SQL_DIALECT,
             ),
             cll.CustomLevel(
-                "abs(birth_year_l - birth_year_r) <= 1", label_for_charts="Within a year"
+                "abs(birth_year_l - birth_year_r) <= 1", label_for_charts="Within a year",
+                base_dialect_str=SQL_DIALECT,
             ),
             cll.ElseLevel(),
         ],

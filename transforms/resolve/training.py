@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from splink import DuckDBAPI, Linker, block_on
+from splink import Linker, block_on
 from splink.internals.exceptions import EMTrainingException
 
+from transforms.config import Environment
+from transforms.resolve.backend import splink_api
 from transforms.resolve.blocking import choose_blocking_rules, measure_blocking_rules
 from transforms.resolve.config import ResolutionConfig, Training
 from transforms.resolve.linking import linker_for, register_by_dataset, term_frequencies
@@ -67,9 +69,12 @@ def run_training_steps(linker: Linker, training: Training) -> None:
             ) from exc
 
 
-def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedModel:
-    """Train on the current records (a sample above the cap); the result is a candidate model."""
-    db = DuckDBAPI()
+def train_model(env: Environment, features: pl.DataFrame, config: ResolutionConfig) -> TrainedModel:
+    """Train on the current records (a sample above the cap); the result is a candidate model.
+
+    It runs on the environment's engine, and the saved model is in that engine's SQL dialect.
+    """
+    db = splink_api(env)
     tables = register_by_dataset(db, features)
     sample = 1.0 if features.height <= 200_000 else 200_000 / features.height
     measured = measure_blocking_rules(tables, config.blocking.candidates, sample=sample)
@@ -85,7 +90,7 @@ def train_model(features: pl.DataFrame, config: ResolutionConfig) -> TrainedMode
     training = config.training
     sampled = training_sample(features, training.max_records, training.seed)
     if sampled is not features:
-        db = DuckDBAPI()
+        db = splink_api(env)
         tables = register_by_dataset(db, sampled)
     linker = linker_for(db, tables, build_settings(chosen), frozen)
     run_training_steps(linker, training)

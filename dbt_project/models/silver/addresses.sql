@@ -6,7 +6,7 @@ unnested as (
     select
         record_key,
         classification,
-        unnest(addresses) as address
+        {{ explode_list('addresses') }} as address
     from persons
 ),
 

@@ -17,7 +17,7 @@ final as (
         cell_id,
         source_delivery_id,
         source_row_number,
-        coalesce(invalid_fields, []) as invalid_fields
+        coalesce(invalid_fields, {{ empty_list('strings') }}) as invalid_fields
     from records
     where record_type = 'event'
 )

@@ -3,17 +3,17 @@ with persons as (
 ),
 
 phones as (
-    select record_key, classification, 'phone' as identifier_type, unnest(phones) as identifier
+    select record_key, classification, 'phone' as identifier_type, {{ explode_list('phones') }} as identifier
     from persons
 ),
 
 emails as (
-    select record_key, classification, 'email' as identifier_type, unnest(emails) as identifier
+    select record_key, classification, 'email' as identifier_type, {{ explode_list('emails') }} as identifier
     from persons
 ),
 
 imeis as (
-    select record_key, classification, 'imei' as identifier_type, unnest(imeis) as identifier
+    select record_key, classification, 'imei' as identifier_type, {{ explode_list('imeis') }} as identifier
     from persons
 ),
 

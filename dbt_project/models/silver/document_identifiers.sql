@@ -3,7 +3,7 @@ with persons as (
 ),
 
 unnested as (
-    select record_key, classification, unnest(documents) as document
+    select record_key, classification, {{ explode_list('documents') }} as document
     from persons
 ),
 

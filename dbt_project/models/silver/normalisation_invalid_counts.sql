@@ -10,7 +10,7 @@ totals as (
 ),
 
 invalid as (
-    select source_dataset, unnest(invalid_fields) as field
+    select source_dataset, {{ explode_list('invalid_fields') }} as field
     from records
 ),
 

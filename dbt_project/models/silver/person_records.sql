@@ -17,8 +17,8 @@ final as (
         coalesce(birth_year, year(date_of_birth)) as birth_year,
         gender,
         nationality,
-        coalesce(aliases, []) as aliases,
-        coalesce(invalid_fields, []) as invalid_fields,
+        coalesce(aliases, {{ empty_list('strings') }}) as aliases,
+        coalesce(invalid_fields, {{ empty_list('strings') }}) as invalid_fields,
         source_delivery_id,
         source_row_number
     from persons

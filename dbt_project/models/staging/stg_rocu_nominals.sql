@@ -21,15 +21,12 @@ final as (
         {{ name_columns('parsed_name') }},
         {{ birth_columns('parsed_birth') }},
         {{ gender('gender') }} as gender,
-        list_filter(list_transform(aliases, lambda a: fold_text(a)), lambda a: a is not null) as aliases,
-        list_filter(
-            list_transform(
-                addresses,
-                lambda a: struct_insert(split_address(a, {{ country('rocu_nominals') }}), country := {{ country('rocu_nominals') }})
-            ),
-            lambda a: a.address_line is not null or a.postcode is not null
-        ) as addresses,
-        list_filter(list_transform(phones, lambda p: to_e164(p, {{ country('rocu_nominals') }})), lambda p: p is not null) as phones,
+        {{ list_where(list_map('aliases', 'a', 'fold_text(a)'), 'a', 'a is not null') }} as aliases,
+        {{ list_where(
+            list_map('addresses', 'a', 'split_address(a, ' ~ country('rocu_nominals') ~ ')'),
+            'a', 'a.address_line is not null or a.postcode is not null'
+        ) }} as addresses,
+        {{ list_where(list_map('phones', 'p', 'to_e164(p, ' ~ country('rocu_nominals') ~ ')'), 'p', 'p is not null') }} as phones,
         {{ invalid_fields([('nominal_name', 'nominal_name', 'parsed_name.family_name'), ('date_of_birth', 'date_of_birth', 'parsed_birth.birth_year')]) }} as invalid_fields
     from parsed
 )

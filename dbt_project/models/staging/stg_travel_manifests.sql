@@ -23,14 +23,14 @@ final as (
         {{ gender('sex') }} as gender,
         {{ nationality('nationality') }} as nationality,
         {{ phone_list(['contact_phone'], 'travel_manifests') }} as phones,
-        list_filter(
-            [{
-                'document_type': 'passport',
-                'document_number': {{ document_number('passport_number') }},
-                'issuing_country': {{ nationality('nationality') }}
-            }],
-            lambda d: d.document_number is not null
-        ) as documents,
+        {{ list_where(
+            list_of([struct_of([
+                ('document_type', "'passport'"),
+                ('document_number', document_number('passport_number')),
+                ('issuing_country', nationality('nationality')),
+            ])]),
+            'd', 'd.document_number is not null'
+        ) }} as documents,
         {{ invalid_fields([('mrz_name', 'mrz_name', 'parsed_name.family_name'), ('date_of_birth', 'date_of_birth', 'parsed_birth.birth_year'), ('contact_phone', 'contact_phone', "to_e164(contact_phone, " ~ country('travel_manifests') ~ ")")]) }} as invalid_fields
     from parsed
 )

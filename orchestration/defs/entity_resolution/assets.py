@@ -52,7 +52,7 @@ def entity_resolution_model(
     env = lakehouse.env()
     config = load_resolution_config(env.catalogue_dir)
     features, _ = silver_features(env)
-    trained = train_model(features, config)
+    trained = train_model(env, features, config)
     stored = save_model(
         env,
         trained.settings,

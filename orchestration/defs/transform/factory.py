@@ -9,6 +9,7 @@ import polars as pl
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_project import dbt_executable
+from orchestration.defs.transform.spark_dbt import dbt_build_in_session, prepare_session
 from orchestration.metadata import markdown_table
 from orchestration.resources import LakehouseResource
 from transforms.catalogue import Dataset
@@ -42,19 +43,25 @@ def bronze_versions(lakehouse: LakehouseResource, catalogue: dict[str, Dataset])
 
 def build_dbt_assets(project: DbtProject, catalogue: dict[str, Dataset]) -> dg.AssetsDefinition:
     """One multi-asset for the dbt graph; `dbt build` runs models and their tests."""
+    translator = LakehouseDbtTranslator()
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=LakehouseDbtTranslator(),
+        dagster_dbt_translator=translator,
         name="dbt_silver",
     )
     def _dbt(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource
     ) -> Iterator[Any]:
-        export_environment(lakehouse.env())
+        env = lakehouse.env()
+        export_environment(env)
         versions = bronze_versions(lakehouse, catalogue)
-        context.log.info(f"dbt reads bronze at versions {versions}")
+        context.log.info(f"dbt reads bronze at versions {versions} on {env.engine}")
+        if env.engine == "spark":
+            prepare_session(env, catalogue, versions)
+            yield from dbt_build_in_session(context, env, project, translator, versions)
+            return
         args = ["build", "--vars", json.dumps({"bronze_versions": versions})]
         yield from dbt.cli(args, context=context).stream()
 

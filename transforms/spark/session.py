@@ -1,0 +1,79 @@
+"""One SparkSession per process, configured from the environment helper.
+
+Splink's similarity functions live in a jar that must be on the first session's classpath, so
+every Spark user (dbt-spark's `session` method, Splink's `SparkAPI`, our Delta reads) goes
+through `spark_session()`, which builds that first session. dbt-spark's `getOrCreate()` then
+returns it, so dbt sees the bronze views registered here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from transforms.config import Environment
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+_LOCK = threading.Lock()
+_SESSION: SparkSession | None = None
+
+
+def session_conf(env: Environment) -> dict[str, str]:
+    """Every option of the session: ours first, then the config file's (which may override)."""
+    from splink.backends.spark import similarity_jar_location
+
+    spark_dir = env.spark_dir.resolve()
+    metastore = spark_dir / "metastore_db"
+    conf = {
+        "spark.app.name": "ndec-lakehouse",
+        "spark.jars": similarity_jar_location(),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={metastore};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    conf.update(env.spark.conf)
+    return conf
+
+
+def spark_session(env: Environment) -> SparkSession:
+    """The process's session, created on first use (Splink's jar on it, UTC, Derby metastore)."""
+    global _SESSION
+    with _LOCK:
+        if _SESSION is not None and _SESSION.sparkContext._jsc is not None:  # noqa: SLF001
+            return _SESSION
+        from pyspark.sql import SparkSession
+
+        env.spark_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("PYSPARK_PYTHON", _python())
+        builder = SparkSession.builder.master(env.spark.master)
+        for key, value in session_conf(env).items():
+            builder = builder.config(key, value)
+        _SESSION = builder.enableHiveSupport().getOrCreate()
+        _SESSION.sparkContext.setLogLevel("ERROR")
+        _SESSION.sparkContext.setCheckpointDir(str(env.spark_dir.resolve() / "checkpoints"))
+        return _SESSION
+
+
+def stop_spark_session() -> None:
+    """Stop the process's session (tests and the benchmark harness switch lakehouses)."""
+    global _SESSION
+    with _LOCK:
+        if _SESSION is not None:
+            _SESSION.stop()
+            _SESSION = None
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
