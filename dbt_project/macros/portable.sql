@@ -13,10 +13,6 @@
 {% macro default__list_where(list, var, predicate) %}list_filter({{ list }}, lambda {{ var }}: {{ predicate }}){% endmacro %}
 {% macro spark__list_where(list, var, predicate) %}filter({{ list }}, {{ var }} -> {{ predicate }}){% endmacro %}
 
-{% macro list_map(list, var, expression) %}{{ return(adapter.dispatch('list_map')(list, var, expression)) }}{% endmacro %}
-{% macro default__list_map(list, var, expression) %}list_transform({{ list }}, lambda {{ var }}: {{ expression }}){% endmacro %}
-{% macro spark__list_map(list, var, expression) %}transform({{ list }}, {{ var }} -> {{ expression }}){% endmacro %}
-
 {#- `fields` is a list of (name, expression) pairs. -#}
 {% macro struct_of(fields) %}{{ return(adapter.dispatch('struct_of')(fields)) }}{% endmacro %}
 {% macro default__struct_of(fields) %}{ {%- for name, expression in fields %}'{{ name }}': {{ expression }}{% if not loop.last %}, {% endif %}{% endfor -%} }{% endmacro %}

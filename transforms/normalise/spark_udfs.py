@@ -21,11 +21,22 @@ def _row_function(udf: Udf) -> Callable[..., Any]:
     """Struct results leave as tuples in field order, the form Spark's converters expect."""
     names = [f.name for f in udf.arrow_type] if pa.types.is_struct(udf.arrow_type) else None
 
+    item_names = (
+        [f.name for f in udf.arrow_type.value_type]
+        if pa.types.is_list(udf.arrow_type) and pa.types.is_struct(udf.arrow_type.value_type)
+        else None
+    )
+
     def run(*values: Any) -> Any:
+        values = tuple(list(v) if v is not None and not isinstance(v, str) else v for v in values)
         result = udf.rule(*values)
-        if names is None or result is None:
+        if result is None:
             return result
-        return tuple(result[name] for name in names)
+        if names is not None:
+            return tuple(result[name] for name in names)
+        if item_names is not None:
+            return [tuple(item[name] for name in item_names) for item in result]
+        return result
 
     return run
 

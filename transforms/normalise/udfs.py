@@ -7,9 +7,10 @@ names, formats and postcodes of a bulk dataset are parsed once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -18,6 +19,8 @@ from transforms.normalise.dates import parse_birth
 from transforms.normalise.names import parse_name
 from transforms.normalise.phones import to_e164
 from transforms.normalise.text import fold
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ def _birth(text: str | None, fmt: str) -> dict[str, object]:
 
 def _split(text: str | None, country: str) -> dict[str, str | None]:
     return {**split_address(text, country or "GBR")._asdict(), "country": country or "GBR"}
+
+
+def _each(values: Iterable[str | None] | None, rule: Callable[[str | None], T]) -> list[T] | None:
+    return None if values is None else [rule(value) for value in values]
 
 
 _NAME_TYPE = pa.struct(
@@ -106,4 +113,27 @@ UDFS = (
         _ADDRESS_TYPE,
     ),
     Udf("fold_text", fold, ["VARCHAR"], "VARCHAR", pa.string()),
+    # List forms: Spark cannot call a Python function inside a SQL lambda, so lists of values
+    # are normalised by one call per row on both engines.
+    Udf(
+        "fold_texts",
+        lambda values: _each(values, fold),
+        ["VARCHAR[]"],
+        "VARCHAR[]",
+        pa.list_(pa.string()),
+    ),
+    Udf(
+        "to_e164s",
+        lambda values, c: _each(values, lambda v: to_e164(v, c or "GBR")),
+        ["VARCHAR[]", "VARCHAR"],
+        "VARCHAR[]",
+        pa.list_(pa.string()),
+    ),
+    Udf(
+        "split_addresses",
+        lambda values, c: _each(values, lambda v: _split(v, c)),
+        ["VARCHAR[]", "VARCHAR"],
+        "STRUCT(address_line VARCHAR, town VARCHAR, postcode VARCHAR, country VARCHAR)[]",
+        pa.list_(_ADDRESS_TYPE),
+    ),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import polars as pl
 from splink import Linker, SettingsCreator
@@ -10,6 +11,15 @@ from splink.internals.database_api import DatabaseAPISubClass
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from transforms.resolve.registry import TF_COLUMNS, StoredModel
+
+
+def session_unique(name: str) -> str:
+    """A table name no earlier registration in the process has used.
+
+    Spark keeps registered tables as temporary views of the process's one session, so names
+    reused by the next training or scoring run would collide; DuckDB names them per API.
+    """
+    return f"{name}_{uuid.uuid4().hex[:8]}"
 
 
 def register_by_dataset(
@@ -20,7 +30,9 @@ def register_by_dataset(
     for (dataset,), rows in features.group_by("source_dataset", maintain_order=True):
         tables.append(
             db.register(
-                rows.to_arrow(), dataset_display_name=str(dataset), table_name=f"{prefix}{dataset}"
+                rows.to_arrow(),
+                dataset_display_name=str(dataset),
+                table_name=session_unique(f"{prefix}{dataset}"),
             )
         )
     return tables
@@ -47,14 +59,16 @@ def linker_for(
     linker = Linker(tables, settings, log_level=logging.WARNING)
     for column in TF_COLUMNS:
         linker.table_management.register_term_frequency_lookup(
-            db.register(frozen_tf[column].to_arrow(), table_name=f"__tf_{column}"), column
+            db.register(frozen_tf[column].to_arrow(), table_name=session_unique(f"__tf_{column}")),
+            column,
         )
     return linker
 
 
-def model_linker(db: DatabaseAPISubClass, tables: list[SplinkDataFrame], model: StoredModel) -> Linker:
+def model_linker(
+    db: DatabaseAPISubClass, tables: list[SplinkDataFrame], model: StoredModel
+) -> Linker:
     """A linker scoring with a stored, approved model."""
     return linker_for(
         db, tables, model.settings(), {c: model.term_frequencies(c) for c in TF_COLUMNS}
     )
-

@@ -21,12 +21,12 @@ final as (
         {{ name_columns('parsed_name') }},
         {{ birth_columns('parsed_birth') }},
         {{ gender('gender') }} as gender,
-        {{ list_where(list_map('aliases', 'a', 'fold_text(a)'), 'a', 'a is not null') }} as aliases,
+        {{ list_where('fold_texts(aliases)', 'a', 'a is not null') }} as aliases,
         {{ list_where(
-            list_map('addresses', 'a', 'split_address(a, ' ~ country('rocu_nominals') ~ ')'),
+            'split_addresses(addresses, ' ~ country('rocu_nominals') ~ ')',
             'a', 'a.address_line is not null or a.postcode is not null'
         ) }} as addresses,
-        {{ list_where(list_map('phones', 'p', 'to_e164(p, ' ~ country('rocu_nominals') ~ ')'), 'p', 'p is not null') }} as phones,
+        {{ list_where('to_e164s(phones, ' ~ country('rocu_nominals') ~ ')', 'p', 'p is not null') }} as phones,
         {{ invalid_fields([('nominal_name', 'nominal_name', 'parsed_name.family_name'), ('date_of_birth', 'date_of_birth', 'parsed_birth.birth_year')]) }} as invalid_fields
     from parsed
 )
