@@ -5,31 +5,48 @@ Pair counts come from group sizes (n choose 2), so no pair table is ever materia
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
+
+from transforms.storage import StoragePath, read_parquet
 
 
 def _pairs(sizes: pl.Expr) -> pl.Expr:
     return (sizes * (sizes - 1) / 2).sum()
 
 
-def er_evaluation(truth_dir: Path, entity_records: pl.DataFrame) -> dict[str, float | int]:
+def pairwise_agreement(
+    predicted: pl.DataFrame, reference: pl.DataFrame
+) -> tuple[float, float, float, int, int]:
+    """Pairwise precision, recall and F1 of one clustering against another, and their pair counts.
+
+    Both frames hold `record_key` and `cluster`; only records both know are compared.
+    """
+    joined = predicted.select("record_key", pl.col("cluster").alias("p")).join(
+        reference.select("record_key", pl.col("cluster").alias("r")), on="record_key"
+    )
+    found = joined.group_by("p").len().select(_pairs(pl.col("len"))).item() or 0
+    expected = joined.group_by("r").len().select(_pairs(pl.col("len"))).item() or 0
+    agreed = joined.group_by("p", "r").len().select(_pairs(pl.col("len"))).item() or 0
+    precision = agreed / found if found else 1.0
+    recall = agreed / expected if expected else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, int(found), int(expected)
+
+
+def er_evaluation(truth_dir: StoragePath, entity_records: pl.DataFrame) -> dict[str, float | int]:
     """Compare predicted entities with true persons for every record both know."""
     truth = (
-        pl.read_parquet(
+        read_parquet(
             truth_dir / "record_truth.parquet", columns=["record_key", "delivery_id", "person_id"]
         )
         .sort("delivery_id")
         .unique("record_key", keep="last")
     )
     joined = entity_records.select("record_key", "entity_id").join(truth, on="record_key")
-    predicted = joined.group_by("entity_id").len().select(_pairs(pl.col("len"))).item()
-    actual = joined.group_by("person_id").len().select(_pairs(pl.col("len"))).item()
-    agreed = joined.group_by("entity_id", "person_id").len().select(_pairs(pl.col("len"))).item()
-    precision = agreed / predicted if predicted else 1.0
-    recall = agreed / actual if actual else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1, predicted, actual = pairwise_agreement(
+        joined.select("record_key", pl.col("entity_id").alias("cluster")),
+        joined.select("record_key", pl.col("person_id").alias("cluster")),
+    )
     persons = joined.group_by("person_id").agg(pl.col("entity_id").n_unique().alias("entities"))
     entities = joined.group_by("entity_id").agg(pl.col("person_id").n_unique().alias("persons"))
     exact = (
