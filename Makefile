@@ -9,7 +9,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: setup manifest demo test ui clean lint lock browser bench
+.PHONY: setup manifest demo test ui clean lint lock browser bench bench-engines
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: setup browser
 # Benchmark harness (issue 7): every stage at PEOPLE people, beside bare polars and bare Splink.
 bench: setup
 	$(BIN)/python -m benchmarks.harness --people $(PEOPLE) --seed $(SEED)
+
+# The whole graph on DuckDB and on Spark (local[2]) side by side, at PEOPLE people (issue 8).
+bench-engines: setup
+	$(BIN)/python -m benchmarks.engines --people $(PEOPLE) --seed $(SEED)
 
 ui: setup
 	$(BIN)/lakehouse ui
