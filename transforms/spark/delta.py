@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable
+from deltalake import CommitProperties, DeltaTable, Schema
 from deltalake.transaction import AddAction, create_table_with_add_actions
 
 from transforms.catalogue import Dataset
@@ -32,7 +32,9 @@ class UnsupportedDeltaTable(ValueError):
 def read_delta(spark: SparkSession, path: Path | str, version: int | None = None) -> DataFrame:
     """One version of a Delta table as a Spark DataFrame (its listed files, nothing else)."""
     table = DeltaTable(str(path), version=version)
-    features = table.protocol().reader_features or []
+    features = list(table.protocol().reader_features or [])
+    if table.metadata().configuration.get("delta.columnMapping.mode", "none") != "none":
+        features.append("columnMapping")  # a reader-version-2 feature, not listed as one
     if features:
         raise UnsupportedDeltaTable(
             f"{path}: Delta reader features {sorted(features)} (e.g. deletion vectors) cannot "
@@ -127,7 +129,11 @@ def commit_spark_output(
         )
     else:
         create_table_with_add_actions(
-            str(path), expected, actions, mode="append", commit_properties=properties
+            str(path),
+            Schema.from_arrow(expected),
+            actions,
+            mode="append",
+            commit_properties=properties,
         )
     return DeltaTable(str(path)).version()
 
