@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import CATALOGUE
-from transforms.config import ENGINES, Environment, get_environment
+from transforms.config import DBT_TARGET_OF_ENGINE, ENGINES, Environment, get_environment
 from transforms.delta_io import read_table
 from transforms.evaluate.entities import er_evaluation, pairwise_agreement
 from transforms.publish import SILVER_TABLES
@@ -53,7 +53,6 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Envi
     """The same deliveries through the pipeline on each engine, each in its own lakehouse."""
     from tests.pipeline import run_everything
     from transforms.generate import generate_catalogue
-    from transforms.spark.session import stop_spark_session
 
     root = tmp_path_factory.mktemp("parity")
     catalogue = small_catalogue(root / "catalogue")
@@ -75,6 +74,8 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Envi
         for engine in ENGINES:
             patch.setenv("LAKEHOUSE_HOME", str(root / engine))
             patch.setenv("LAKEHOUSE_ENGINE", engine)
+            # export_environment() sets it for dbt's child process; restored when the context ends
+            patch.setenv("LAKEHOUSE_DBT_TARGET", DBT_TARGET_OF_ENGINE[engine])
             env = get_environment()
             if not built:
                 generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=600, seed=7)
@@ -86,7 +87,6 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Envi
             assert report.success, (engine, report.failures)
             built[engine] = env
     yield built
-    stop_spark_session()
 
 
 def test_both_engines_publish_the_same_silver_rows(engines: dict[str, Environment]) -> None:

@@ -12,7 +12,6 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import polars as pl
 from deltalake import DeltaTable
@@ -30,6 +29,7 @@ from transforms.governance.purge import (
 )
 from transforms.publish import append_frame
 from transforms.resolve import gold
+from transforms.storage import StoragePath, read_parquet, write_parquet
 
 DERIVED_REPORTS = ("er", "validations", "data_docs")
 
@@ -51,7 +51,7 @@ def _record_ids(frame: pl.DataFrame, dataset: Dataset) -> pl.Expr:
     )
 
 
-def delta_tables(env: Environment) -> list[Path]:
+def delta_tables(env: Environment) -> list[StoragePath]:
     """Every Delta table under the lakehouse (all layers, staging candidates included)."""
     return sorted(p.parent for p in env.delta.rglob("_delta_log") if p.is_dir())
 
@@ -115,13 +115,15 @@ def destroy(
     for name in DERIVED_REPORTS:
         remove_tree(env.reports / name, log)
     rebuild_warehouse(env.warehouse, keys, _gold_replacements(env), log)
+    for spark_copies in ("warehouse", "checkpoints"):  # the Spark engine's dbt tables, rebuilt next run
+        remove_tree(env.spark_dir / spark_copies, log)
     certificate = Certificate(run_id, dataset_name, scope, sorted(keys), reason, user, log)
     _record(env, certificate)
     return certificate
 
 
 def _purge_derived_tables(
-    env: Environment, keys: set[str], log: PurgeLog, run_id: str, skip: set[Path]
+    env: Environment, keys: set[str], log: PurgeLog, run_id: str, skip: set[StoragePath]
 ) -> None:
     for path in delta_tables(env):
         if path in skip or path.name in ("entities", "entity_links") and path.parent.name == "gold":
@@ -185,13 +187,13 @@ def _purge_truth(env: Environment, keys: set[str], log: PurgeLog) -> None:
     truth = env.truth / "record_truth.parquet"
     if not truth.exists() or not keys:
         return
-    frame = pl.read_parquet(truth)
+    frame = read_parquet(truth)
     kept = frame.filter(~pl.col("record_key").is_in(sorted(keys)))
     if kept.height < frame.height:
         from transforms.ingest.delivery import sha256_file
 
         log.removed_files.append((str(truth), sha256_file(truth)))
-        kept.write_parquet(truth)
+        write_parquet(kept, truth)
         log.rewritten_files.append((str(truth), sha256_file(truth)))
         log.rows["truth.record_truth"] = frame.height - kept.height
 
@@ -211,16 +213,16 @@ def _purge_model_term_frequencies(env: Environment, log: PurgeLog) -> None:
         if column not in persons.columns:
             continue
         remaining = set(persons.select(canonical_name(column)).to_series().drop_nulls().to_list())
-        frame = pl.read_parquet(tf)
+        frame = read_parquet(tf)
         kept = frame.filter(pl.col(column).is_in(sorted(remaining)))
         if kept.height < frame.height:
             log.removed_files.append((str(tf), sha256_file(tf)))
-            kept.write_parquet(tf)
+            write_parquet(kept, tf)
             log.rewritten_files.append((str(tf), sha256_file(tf)))
             log.rows[f"model:{tf.parent.name}/{tf.name}"] = frame.height - kept.height
 
 
-def _label(env: Environment, path: Path) -> str:
+def _label(env: Environment, path: StoragePath) -> str:
     relative = path.relative_to(env.delta).parts
     return ".".join(relative)
 

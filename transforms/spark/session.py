@@ -3,12 +3,14 @@
 Splink's similarity functions live in a jar that must be on the first session's classpath, so
 every Spark user (dbt-spark's `session` method, Splink's `SparkAPI`, our Delta reads) goes
 through `spark_session()`, which builds that first session. dbt-spark's `getOrCreate()` then
-returns it, so dbt sees the bronze views registered here.
+returns it, so dbt sees the bronze views registered here. Spark allows one such session per
+process, so the first environment's settings hold for the life of the process.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -54,7 +56,7 @@ def spark_session(env: Environment) -> SparkSession:
         from pyspark.sql import SparkSession
 
         env.spark_dir.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("PYSPARK_PYTHON", _python())
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run the UDFs
         builder = SparkSession.builder.master(env.spark.master)
         for key, value in session_conf(env).items():
             builder = builder.config(key, value)
@@ -62,18 +64,3 @@ def spark_session(env: Environment) -> SparkSession:
         _SESSION.sparkContext.setLogLevel("ERROR")
         _SESSION.sparkContext.setCheckpointDir(str(env.spark_dir.resolve() / "checkpoints"))
         return _SESSION
-
-
-def stop_spark_session() -> None:
-    """Stop the process's session (tests and the benchmark harness switch lakehouses)."""
-    global _SESSION
-    with _LOCK:
-        if _SESSION is not None:
-            _SESSION.stop()
-            _SESSION = None
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable
