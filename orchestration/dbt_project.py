@@ -62,6 +62,7 @@ def ensure_manifest(project: DbtProject, env: Environment) -> None:
             **os.environ,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "LAKEHOUSE_HOME": str(env.home),
+            "LAKEHOUSE_WAREHOUSE": str(env.warehouse),
             "LAKEHOUSE_CATALOGUE": str(env.catalogue_dir),
         },
     )

@@ -9,6 +9,7 @@ import dagster as dg
 
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment, get_environment
+from transforms.storage import storage_path
 
 
 class LakehouseResource(dg.ConfigurableResource):
@@ -20,7 +21,7 @@ class LakehouseResource(dg.ConfigurableResource):
     def env(self) -> Environment:
         env = get_environment()
         if self.home:
-            env = replace(env, home=Path(self.home))
+            env = replace(env, home=storage_path(self.home))
         if self.catalogue_dir:
             env = replace(env, catalogue_dir=Path(self.catalogue_dir))
         return env

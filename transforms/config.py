@@ -1,7 +1,11 @@
 """The one environment helper: where everything lives and which engine and targets are used.
 
 No other module hard-codes a path. Everything is derived from `LAKEHOUSE_HOME` (default
-`./.lakehouse` in the project root) and `LAKEHOUSE_CATALOGUE` (default `./catalogue`). The engine
+`./.lakehouse` in the project root) and `LAKEHOUSE_CATALOGUE` (default `./catalogue`).
+`LAKEHOUSE_HOME` may be an object-store URI (`s3://bucket/prefix`): the home is then a `UPath`
+(transforms/storage.py), and what can only be local (the DuckDB warehouse, `$DAGSTER_HOME`,
+Spark's metastore) goes to `LAKEHOUSE_SCRATCH` (default `~/.cache/ndec-lakehouse/<hash of the
+URI>`); with a local home they stay under the home, as they always did. The engine
 (`duckdb`, the embedded default, or `spark`) and the Spark settings come from the config file
 (`LAKEHOUSE_CONFIG`, default `./lakehouse.yml`); `LAKEHOUSE_ENGINE` and `LAKEHOUSE_SPARK_MASTER`
 override it.
@@ -9,12 +13,15 @@ override it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from transforms.storage import StoragePath, is_local, is_uri, storage_path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("bronze", "silver", "gold", "ops")
@@ -39,59 +46,78 @@ class SparkSettings:
 class Environment:
     """Resolved storage roots and targets for one process."""
 
-    home: Path
+    home: StoragePath
     catalogue_dir: Path
     dbt_target: str = "local"
     engine: Engine = "duckdb"
     spark: SparkSettings = field(default_factory=SparkSettings)
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
     expectations_dir: Path = PROJECT_ROOT / "expectations"
+    scratch_dir: Path | None = None  # LAKEHOUSE_SCRATCH; used only when the home is remote
 
     @property
-    def landing(self) -> Path:
+    def scratch(self) -> Path:
+        """Local folder for what cannot live on an object store: the home itself when local."""
+        if is_local(self.home):
+            return self.home  # type: ignore[return-value]
+        return self.scratch_dir or default_scratch(str(self.home))
+
+    @property
+    def landing(self) -> StoragePath:
         return self.home / "landing"
 
     @property
-    def delta(self) -> Path:
+    def delta(self) -> StoragePath:
         return self.home / "delta"
 
     @property
-    def truth(self) -> Path:
+    def truth(self) -> StoragePath:
         return self.home / "truth"
 
     @property
-    def quarantine(self) -> Path:
+    def quarantine(self) -> StoragePath:
         return self.home / "quarantine"
 
     @property
-    def cuts(self) -> Path:
+    def cuts(self) -> StoragePath:
         return self.home / "cuts"
 
     @property
-    def reports(self) -> Path:
+    def reports(self) -> StoragePath:
         return self.home / "reports"
 
     @property
     def warehouse(self) -> Path:
-        return self.home / "warehouse.duckdb"
+        return self.scratch / "warehouse.duckdb"
 
     @property
-    def models(self) -> Path:
+    def models(self) -> StoragePath:
         return self.home / "models"
 
     @property
     def dagster_home(self) -> Path:
-        return self.home / "dagster"
+        return self.scratch / "dagster"
 
     @property
     def spark_dir(self) -> Path:
         """Spark's metastore (Derby), warehouse and checkpoints for this lakehouse."""
-        return self.home / "spark"
+        return self.scratch / "spark"
 
-    def table_path(self, table: str) -> Path:
+    def table_path(self, table: str) -> StoragePath:
         """Path of a Delta table named `<layer>.<table>`."""
         layer, name = split_table_name(table)
         return self.delta / layer / name
+
+
+def default_scratch(home: str) -> Path:
+    """A stable local folder per object-store home, so the warehouse survives between runs."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "ndec-lakehouse" / hashlib.sha256(home.encode()).hexdigest()[:16]
+
+
+def home_path(location: str | os.PathLike[str]) -> StoragePath:
+    """The lakehouse home a setting names: a resolved local folder, or an object-store `UPath`."""
+    return storage_path(location) if is_uri(location) else Path(location).resolve()
 
 
 def split_table_name(table: str) -> tuple[str, str]:
@@ -135,7 +161,8 @@ def spark_settings(document: dict[str, Any], source: Path) -> SparkSettings:
 
 def get_environment() -> Environment:
     """Read the environment once; every caller goes through here."""
-    home = Path(os.environ.get("LAKEHOUSE_HOME", PROJECT_ROOT / ".lakehouse")).resolve()
+    home = home_path(os.environ.get("LAKEHOUSE_HOME", PROJECT_ROOT / ".lakehouse"))
+    scratch = os.environ.get("LAKEHOUSE_SCRATCH")
     catalogue = Path(os.environ.get("LAKEHOUSE_CATALOGUE", PROJECT_ROOT / "catalogue")).resolve()
     config_path = Path(os.environ.get("LAKEHOUSE_CONFIG", PROJECT_ROOT / "lakehouse.yml"))
     document = load_config_file(config_path)
@@ -152,12 +179,17 @@ def get_environment() -> Environment:
         dbt_project_dir=Path(
             os.environ.get("LAKEHOUSE_DBT_PROJECT", PROJECT_ROOT / "dbt_project")
         ).resolve(),
+        scratch_dir=Path(scratch).resolve() if scratch else None,
     )
 
 
 def export_environment(env: Environment) -> None:
     """Make child processes (dbt and its plugin) resolve the same environment as this one."""
     os.environ["LAKEHOUSE_HOME"] = str(env.home)
+    if not is_local(env.home):
+        env.scratch.mkdir(parents=True, exist_ok=True)  # dbt-duckdb makes the file, not the folder
+        os.environ["LAKEHOUSE_SCRATCH"] = str(env.scratch)
+    os.environ["LAKEHOUSE_WAREHOUSE"] = str(env.warehouse)  # dbt-duckdb's path (profiles.yml)
     os.environ["LAKEHOUSE_CATALOGUE"] = str(env.catalogue_dir)
     os.environ["LAKEHOUSE_DBT_PROJECT"] = str(env.dbt_project_dir)
     os.environ["LAKEHOUSE_DBT_TARGET"] = env.dbt_target
@@ -173,7 +205,7 @@ def disable_telemetry() -> None:
 
 
 def prepare_dagster_home(env: Environment) -> Path:
-    """Create `$DAGSTER_HOME` under the lakehouse with telemetry disabled, and point Dagster at it."""
+    """Create `$DAGSTER_HOME` in the lakehouse's local folder with telemetry off; point Dagster at it."""
     home = env.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"

@@ -1,9 +1,12 @@
-"""Delta Lake reads with time travel, table history and atomic writes, in one place."""
+"""Delta Lake reads with time travel, table history and atomic writes, in one place.
+
+Paths may be local or on an object store: delta-rs is given `str(path)` (a folder or an
+`s3://` URI) and reads the standard AWS variables itself.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
@@ -11,6 +14,7 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from transforms.config import Environment
+from transforms.storage import StoragePath, make_dirs
 
 
 class TableNotFound(LookupError):
@@ -18,7 +22,7 @@ class TableNotFound(LookupError):
 
 
 def open_table(
-    path: Path, version: int | None = None, as_of: datetime | str | None = None
+    path: StoragePath, version: int | None = None, as_of: datetime | str | None = None
 ) -> DeltaTable:
     """Open a Delta table, optionally at a version or at a point in time."""
     if not DeltaTable.is_deltatable(str(path)):
@@ -46,27 +50,27 @@ def read_table(
     )  # type: ignore[return-value]
 
 
-def read_path(path: Path) -> pl.DataFrame | None:
+def read_path(path: StoragePath) -> pl.DataFrame | None:
     """The current version of the table at `path`, or None when it does not exist yet."""
     if not DeltaTable.is_deltatable(str(path)):
         return None
     return pl.from_arrow(DeltaTable(str(path)).to_pyarrow_table())  # type: ignore[return-value]
 
 
-def current_version(path: Path) -> int | None:
+def current_version(path: StoragePath) -> int | None:
     """Latest version of the table at `path`, or None when it does not exist yet."""
     return DeltaTable(str(path)).version() if DeltaTable.is_deltatable(str(path)) else None
 
 
 def write_commit(
-    path: Path,
+    path: StoragePath,
     data: pa.Table,
     *,
     mode: Literal["append", "overwrite"],
     metadata: dict[str, str],
 ) -> int:
     """Write `data` as exactly one Delta commit carrying `metadata`; return the new version."""
-    path.mkdir(parents=True, exist_ok=True)
+    make_dirs(path)
     write_deltalake(
         str(path),
         data,
@@ -77,7 +81,7 @@ def write_commit(
     return DeltaTable(str(path)).version()
 
 
-def history(path: Path) -> list[dict[str, Any]]:
+def history(path: StoragePath) -> list[dict[str, Any]]:
     """Every version of the table, newest first, with operation, time and our commit metadata."""
     table = open_table(path)
     rows = []

@@ -53,6 +53,7 @@ def publish_frames(
 
 def copy_to_warehouse(env: Environment, layer: str, frames: dict[str, pl.DataFrame]) -> None:
     """Make tables queryable as `<layer>.<name>` in the DuckDB warehouse (one writer at a time)."""
+    env.warehouse.parent.mkdir(parents=True, exist_ok=True)  # a fresh local scratch folder
     con = duckdb.connect(str(env.warehouse))
     try:
         con.execute(f'create schema if not exists "{layer}"')

@@ -7,11 +7,10 @@ at all (no date of birth on the electoral roll) is not reported for it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 
 from transforms.normalise.text import fold
+from transforms.storage import StoragePath, read_parquet
 
 # Content noise that changes a field's value, not its format (see transforms/generate/noise.py).
 CONTENT_NOISE: dict[str, set[str]] = {
@@ -25,9 +24,9 @@ CONTENT_NOISE: dict[str, set[str]] = {
 GOAL = 0.99
 
 
-def truth_for_silver(truth_dir: Path, persons: pl.DataFrame) -> pl.DataFrame:
+def truth_for_silver(truth_dir: StoragePath, persons: pl.DataFrame) -> pl.DataFrame:
     """Truth rows of exactly the deliveries silver holds, joined to silver person records."""
-    truth = pl.read_parquet(truth_dir / "record_truth.parquet")
+    truth = read_parquet(truth_dir / "record_truth.parquet")
     return persons.join(
         truth.rename(
             {c: f"clean_{c}" for c in truth.columns if c not in ("record_key", "delivery_id")}
@@ -56,7 +55,7 @@ def _folded(column: pl.Series) -> pl.Series:
 
 
 def normalisation_report(
-    truth_dir: Path,
+    truth_dir: StoragePath,
     persons: pl.DataFrame,
     addresses: pl.DataFrame,
     identifiers: pl.DataFrame,

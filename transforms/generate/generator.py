@@ -17,7 +17,6 @@ Truth:
 
 from __future__ import annotations
 
-import shutil
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from transforms.generate.datasets.base import Context
 from transforms.generate.deliveries import Delivery, iter_deliveries
 from transforms.generate.population import World, build_world
 from transforms.generate.writers import ParquetAppender, conform, write_delivery, write_parquet
+from transforms.storage import StoragePath, make_dirs, remove_tree, storage_path
 
 TRUTH_SCHEMA = pa.schema(
     [
@@ -64,13 +64,13 @@ class GenerationReport:
     total_records: int
     seconds: float
     records_per_second: float
-    files: dict[tuple[str, str], Path] = field(default_factory=dict)
+    files: dict[tuple[str, str], StoragePath] = field(default_factory=dict)
 
 
 def generate_catalogue(
     catalogue_dir: Path,
-    landing_dir: Path,
-    truth_dir: Path,
+    landing_dir: StoragePath | str,
+    truth_dir: StoragePath | str,
     *,
     people: int = 10_000,
     seed: int = 42,
@@ -92,13 +92,13 @@ def generate_catalogue(
     if missing:
         raise ValueError(f"no generator registered for catalogued datasets {missing}")
     dates = tuple(start + timedelta(days=k * interval_days) for k in range(deliveries))
-    landing_dir, truth_dir = Path(landing_dir), Path(truth_dir)
+    landing_dir, truth_dir = storage_path(landing_dir), storage_path(truth_dir)
     _refuse_existing(landing_dir, contracts, dates, overwrite)
 
     world = build_world(people, seed, list(dates))
-    truth_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(truth_dir)
     rows: dict[tuple[str, str], int] = {}
-    files: dict[tuple[str, str], Path] = {}
+    files: dict[tuple[str, str], StoragePath] = {}
     # Files are written by one background thread, in order, while the next delivery is being
     # generated (pyarrow and polars release the GIL while writing). At most two deliveries are
     # in flight, which bounds memory.
@@ -131,9 +131,8 @@ def generate_catalogue(
                     if keys.is_duplicated().any():
                         raise AssertionError(f"{name} {delivery_id}: record ids are not unique")
                     path = _delivery_path(landing_dir, contract, delivery_id)
-                    if path.parent.exists():
-                        shutil.rmtree(path.parent)  # only reached when overwrite=True
-                    path.parent.mkdir(parents=True)
+                    remove_tree(path.parent)  # exists only when overwrite=True
+                    make_dirs(path.parent)
                     truth_rows = _truth(world, delivery, keys, name, delivery_id)
                     pending.append(
                         writer.submit(_write, records, contract, path, truth, truth_rows)
@@ -171,7 +170,7 @@ def generate_catalogue(
 def _write(
     records: pl.DataFrame,
     contract: Contract,
-    path: Path,
+    path: StoragePath,
     truth: ParquetAppender,
     truth_rows: pl.DataFrame,
 ) -> None:
@@ -179,12 +178,15 @@ def _write(
     truth.append(truth_rows)
 
 
-def _delivery_path(landing_dir: Path, contract: Contract, delivery_id: str) -> Path:
+def _delivery_path(landing_dir: StoragePath, contract: Contract, delivery_id: str) -> StoragePath:
     return landing_dir / contract.name / delivery_id / f"{contract.name}.{contract.extension}"
 
 
 def _refuse_existing(
-    landing_dir: Path, contracts: dict[str, Contract], dates: tuple[date, ...], overwrite: bool
+    landing_dir: StoragePath,
+    contracts: dict[str, Contract],
+    dates: tuple[date, ...],
+    overwrite: bool,
 ) -> None:
     if overwrite:
         return

@@ -1,11 +1,13 @@
 """Write a delivery file exactly as its contract says (format, separator, encoding, columns).
 
 Output is byte-for-byte deterministic: fixed row order, no timestamps in Parquet metadata.
-Files are written to a temporary name and renamed, so a half-written file is never visible.
+Files are written whole or not at all (`staged`: a temporary name and a rename on a local disk,
+one upload on an object store), so a half-written file is never visible.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.generate.contracts import Contract
+from transforms.storage import StoragePath, staged
 
 
 def conform(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
@@ -33,13 +36,11 @@ def conform(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
     )
 
 
-def write_delivery(frame: pl.DataFrame, contract: Contract, path: Path) -> None:
+def write_delivery(frame: pl.DataFrame, contract: Contract, path: StoragePath) -> None:
     """Write `frame` (already conformed) to `path` in the contract's format."""
-    tmp = path.with_name(path.name + ".partial")
-    {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[contract.format](
-        frame, contract, tmp
-    )
-    tmp.replace(path)
+    write = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[contract.format]
+    with staged(path) as local:
+        write(frame, contract, local)
 
 
 def _write_csv(frame: pl.DataFrame, contract: Contract, path: Path) -> None:
@@ -69,19 +70,19 @@ def plain_arrow(frame: pl.DataFrame) -> pa.Table:
     return table.cast(pa.schema([_plain(f) for f in table.schema]))
 
 
-def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+def write_parquet(frame: pl.DataFrame, path: StoragePath) -> None:
     """Truth tables as Parquet."""
-    tmp = path.with_name(path.name + ".partial")
-    pq.write_table(plain_arrow(frame), tmp, compression="zstd")
-    tmp.replace(path)
+    with staged(path) as local:
+        pq.write_table(plain_arrow(frame), local, compression="zstd")
 
 
 class ParquetAppender:
     """Append frames with one schema to a Parquet file as row groups (keeps memory flat)."""
 
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
+    def __init__(self, path: StoragePath, schema: pa.Schema) -> None:
         self.path = path
-        self._tmp = path.with_name(path.name + ".partial")
+        self._staging = ExitStack()  # closing it publishes the file, failing it discards it
+        self._tmp = self._staging.enter_context(staged(path))
         self._schema = schema
         self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd")
 
@@ -91,12 +92,13 @@ class ParquetAppender:
     def close(self) -> None:
         """Finish the file and move it into place."""
         self._writer.close()
-        self._tmp.replace(self.path)
+        self._staging.close()
 
     def abort(self) -> None:
         """Discard what was written."""
         self._writer.close()
-        self._tmp.unlink(missing_ok=True)
+        error = RuntimeError(f"{self.path}: aborted")
+        self._staging.__exit__(type(error), error, None)
 
 
 def _plain(field: pa.Field) -> pa.Field:

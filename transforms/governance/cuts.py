@@ -17,7 +17,8 @@ Policy, in order:
    could not receive.
 3. Each table is read once at its current Delta version (recorded), filtered, reduced to the
    agreed columns plus `classification`, and written as Parquet and as a CSV safe against
-   spreadsheet formula injection. Every file goes to a temporary name and is renamed;
+   spreadsheet formula injection. Every file is written whole or not at all (a temporary name
+   and a rename on a local disk, one upload on an object store);
    `manifest.json` is written last, then the disclosure is appended to `ops.disclosures`. If any
    step fails the run folder is removed, so a folder with a manifest is always a complete,
    recorded cut.
@@ -26,9 +27,7 @@ Policy, in order:
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +42,7 @@ from transforms.delta_io import TableNotFound, open_table, read_path
 from transforms.governance.partners import Partner, TableCut, within
 from transforms.ingest.delivery import sha256_file
 from transforms.publish import append_frame
+from transforms.storage import StoragePath, make_dirs, remove_tree, staged
 
 DISCLOSURES = "ops.disclosures"
 MANIFEST = "manifest.json"
@@ -125,8 +125,8 @@ class CutResult:
 
     partner: str
     run_id: str
-    folder: Path
-    manifest_path: Path
+    folder: StoragePath
+    manifest_path: StoragePath
     manifest_sha256: str
     classification: str
     generated_at: datetime
@@ -363,15 +363,14 @@ def write_safe_csv(frame: pl.DataFrame, path: Path) -> None:
     csv_safe(frame).write_csv(path, quote_style="non_numeric")
 
 
-def _atomic(path: Path, write: Any) -> dict[str, Any]:
-    """Write through a temporary name in the same folder, then rename; describe the file."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
+def _atomic(path: StoragePath, write: Any) -> dict[str, Any]:
+    """Write the whole file or nothing (`staged`), then describe it."""
+    with staged(path) as local:
+        write(local)
     return {"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
-def _write_table(folder: Path, planned: _Planned) -> list[dict[str, Any]]:
+def _write_table(folder: StoragePath, planned: _Planned) -> list[dict[str, Any]]:
     stem = planned.spec.table
     return [
         _atomic(folder / f"{stem}.parquet", planned.frame.write_parquet),
@@ -393,7 +392,7 @@ def make_cut(
     planned, versions = plan_cut(env, partner)
     generated_at = now or datetime.now(UTC)
     folder = env.cuts / partner.name / run_id
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder.parent)
     folder.mkdir()  # a run id is used once: an existing folder raises FileExistsError
     try:
         tables = [
@@ -444,7 +443,7 @@ def make_cut(
         )
         record_disclosure(env, partner, result)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)  # an unrecorded or partial cut never stays
+        remove_tree(folder, ignore_errors=True)  # an unrecorded or partial cut never stays
         raise
     return result
 
@@ -488,7 +487,7 @@ def disclosures(env: Environment) -> pl.DataFrame:
     return frame
 
 
-def verify_cut(folder: Path, manifest_sha256: str | None = None) -> list[str]:
+def verify_cut(folder: StoragePath, manifest_sha256: str | None = None) -> list[str]:
     """Problems with a cut folder against its manifest (empty when intact).
 
     Every file the manifest lists must exist with its recorded size and sha256, no other file

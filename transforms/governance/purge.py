@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,8 @@ import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from transforms.ingest.delivery import sha256_file
+from transforms.storage import StoragePath, readable, staged, storage_path
+from transforms.storage import remove_tree as remove_folder
 
 KEY_COLUMNS = ("record_key", "record_key_l", "record_key_r", "event_key")
 
@@ -37,7 +38,7 @@ class PurgeLog:
 
 
 def rewrite_delta(
-    path: Path, keep: pl.DataFrame, log: PurgeLog, label: str, removed: int, run_id: str
+    path: StoragePath, keep: pl.DataFrame, log: PurgeLog, label: str, removed: int, run_id: str
 ) -> None:
     """Replace a Delta table's contents with `keep`, then make earlier versions unreadable."""
     table = DeltaTable(str(path))
@@ -56,12 +57,12 @@ def rewrite_delta(
     vacuum_all_history(path, log)
 
 
-def vacuum_all_history(path: Path, log: PurgeLog) -> None:
+def vacuum_all_history(path: StoragePath, log: PurgeLog) -> None:
     """Remove every file no longer in the latest version, and every log entry before it."""
     table = DeltaTable(str(path))
     doomed = table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=True)
     for name in doomed:
-        file = Path(name) if os.path.isabs(name) else path / name
+        file = storage_path(name) if os.path.isabs(name) or "://" in name else path / name
         if file.exists():
             log.removed_files.append((str(file), sha256_file(file)))
     table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
@@ -96,17 +97,17 @@ def drop_keys(frame: pl.DataFrame, keys: set[str]) -> tuple[pl.DataFrame, int]:
     return kept, frame.height - kept.height
 
 
-def remove_tree(path: Path, log: PurgeLog) -> None:
+def remove_tree(path: StoragePath, log: PurgeLog) -> None:
     """Delete a folder of files derived from destroyed data, hashing each file first."""
     if not path.exists():
         return
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         log.removed_files.append((str(file), sha256_file(file)))
-    shutil.rmtree(path)
+    remove_folder(path)
 
 
 def rewrite_raw_file(
-    path: Path,
+    path: StoragePath,
     fmt: str,
     id_columns: list[str],
     ids: set[str],
@@ -147,7 +148,8 @@ def rewrite_raw_file(
         if removed:
             path.write_bytes(b"\n".join(kept_lines) + b"\n")
     else:
-        table = pq.read_table(path)
+        with readable(path) as source:
+            table = pq.read_table(source)
         frame = pl.from_arrow(table)
         keep = ~pl.concat_str([pl.col(c).cast(pl.String) for c in id_columns], separator="|").is_in(
             sorted(ids)
@@ -155,7 +157,8 @@ def rewrite_raw_file(
         kept = frame.filter(keep)  # type: ignore[union-attr]
         removed = frame.height - kept.height  # type: ignore[union-attr]
         if removed:
-            kept.write_parquet(path)
+            with staged(path) as local:
+                kept.write_parquet(local)
     if removed:
         log.removed_files.append((str(path), old_hash))
         log.rewritten_files.append((str(path), sha256_file(path)))

@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -34,6 +33,7 @@ from deltalake import DeltaTable
 from transforms.catalogue import CLASSIFICATION_RANK, Dataset, highest, load_catalogue
 from transforms.config import Environment
 from transforms.governance.audit import audit
+from transforms.storage import StoragePath
 from transforms.users import UnknownUser, User, get_user
 
 QUERY_LAYERS = ("bronze", "silver", "gold")
@@ -80,7 +80,7 @@ class QueryResult:
 # --- what may be queried ------------------------------------------------------------------------
 
 
-def available_tables(env: Environment) -> dict[str, Path]:
+def available_tables(env: Environment) -> dict[str, StoragePath]:
     """Every Delta table under `delta/<layer>/<name>` for bronze, silver and gold, by `<layer>.<name>`."""
     tables = {}
     for layer in QUERY_LAYERS:
@@ -257,7 +257,7 @@ def parse_as_of(as_of: str | int | datetime | None) -> int | datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def open_snapshot(table: str, path: Path, as_of: int | datetime | None) -> DeltaTable:
+def open_snapshot(table: str, path: StoragePath, as_of: int | datetime | None) -> DeltaTable:
     """The Delta table as it is now, at a version, or at a moment; refuses what does not exist."""
     latest = DeltaTable(str(path))
     if as_of is None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from transforms.catalogue import Dataset
 from transforms.config import Environment
 from transforms.ingest.errors import DeliveryRejected
+from transforms.storage import StoragePath, make_dirs, move_tree
 
 
 @dataclass(frozen=True)
@@ -20,8 +19,8 @@ class Delivery:
 
     dataset: str
     delivery_id: str
-    folder: Path
-    files: tuple[Path, ...]
+    folder: StoragePath
+    files: tuple[StoragePath, ...]
     sha256: tuple[str, ...]
 
     @property
@@ -32,12 +31,12 @@ class Delivery:
             digest.update(f"{path.name}:{sha}\n".encode())
         return digest.hexdigest()
 
-    def label(self, path: Path) -> str:
+    def label(self, path: StoragePath) -> str:
         """How a file is named in errors and lineage: `<dataset>/<delivery_id>/<file>`."""
         return f"{self.dataset}/{self.delivery_id}/{path.relative_to(self.folder).as_posix()}"
 
 
-def delivery_folders(env: Environment, dataset: Dataset) -> list[Path]:
+def delivery_folders(env: Environment, dataset: Dataset) -> list[StoragePath]:
     """Delivery folders of a dataset in delivery order (ids sort by date)."""
     root = env.landing / dataset.name
     if not root.is_dir():
@@ -45,7 +44,7 @@ def delivery_folders(env: Environment, dataset: Dataset) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def open_delivery(dataset: Dataset, folder: Path) -> Delivery:
+def open_delivery(dataset: Dataset, folder: StoragePath) -> Delivery:
     """Collect and hash the files of a delivery matching the catalogue's glob."""
     files = tuple(sorted(p for p in folder.glob(dataset.source.glob) if p.is_file()))
     return Delivery(
@@ -57,7 +56,7 @@ def open_delivery(dataset: Dataset, folder: Path) -> Delivery:
     )
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: StoragePath) -> str:
     """Checksum a file in chunks, so large deliveries need little memory."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -66,15 +65,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def quarantine(env: Environment, delivery: Delivery, rejection: DeliveryRejected) -> Path:
+def quarantine(env: Environment, delivery: Delivery, rejection: DeliveryRejected) -> StoragePath:
     """Move the whole delivery out of landing, with a `reason.json` a steward can act on."""
     target = env.quarantine / delivery.dataset / delivery.delivery_id
     suffix = 1
     while target.exists():
         suffix += 1
         target = env.quarantine / delivery.dataset / f"{delivery.delivery_id}.{suffix}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(delivery.folder), str(target))
+    make_dirs(target.parent)
+    move_tree(delivery.folder, target)
     reason = {
         "dataset": delivery.dataset,
         "delivery_id": delivery.delivery_id,

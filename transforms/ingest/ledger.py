@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
 import polars as pl
 import pyarrow as pa
 
 from transforms.delta_io import read_path, write_commit
+from transforms.storage import StoragePath
 
 Status = Literal["ingested", "rejected", "duplicate"]
 LEDGER_SCHEMA = pa.schema(
@@ -50,7 +50,7 @@ class LedgerEntry:
     run_id: str | None = None
 
 
-def append(ledger_path: Path, entry: LedgerEntry) -> None:
+def append(ledger_path: StoragePath, entry: LedgerEntry) -> None:
     """Record one delivery (one Delta commit)."""
     row = {**entry.__dict__, "recorded_at": datetime.now(UTC)}
     table = pa.Table.from_pylist([row], schema=LEDGER_SCHEMA)
@@ -66,7 +66,7 @@ def append(ledger_path: Path, entry: LedgerEntry) -> None:
     )
 
 
-def read(ledger_path: Path, dataset: str | None = None) -> pl.DataFrame:
+def read(ledger_path: StoragePath, dataset: str | None = None) -> pl.DataFrame:
     """The ledger (optionally of one dataset), empty with the right columns when new."""
     frame = read_path(ledger_path)
     if frame is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -22,6 +21,7 @@ from transforms.ingest.delivery import Delivery, delivery_folders, open_delivery
 from transforms.ingest.errors import AuthorisationError, DeliveryRejected
 from transforms.ingest.read import read_file
 from transforms.ingest.validate import arrow_schema, check_record_ids, check_required, conform
+from transforms.storage import StoragePath
 
 LINEAGE_FIELDS = [
     pa.field("_delivery_id", pa.string(), nullable=False),
@@ -54,12 +54,12 @@ class IngestSummary:
         return sum(o.status == status for o in self.outcomes)
 
 
-def bronze_path(env: Environment, dataset: Dataset) -> Path:
+def bronze_path(env: Environment, dataset: Dataset) -> StoragePath:
     """Where a dataset's bronze Delta table lives."""
     return env.table_path(f"bronze.{dataset.name}")
 
 
-def ledger_path(env: Environment) -> Path:
+def ledger_path(env: Environment) -> StoragePath:
     """Where the delivery ledger lives."""
     return env.table_path("ops.deliveries")
 

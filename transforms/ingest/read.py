@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -18,9 +17,10 @@ import pyarrow.parquet as pq
 
 from transforms.catalogue import Dataset
 from transforms.ingest.errors import DeliveryRejected
+from transforms.storage import StoragePath, readable
 
 
-def read_file(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
+def read_file(dataset: Dataset, path: StoragePath, label: str) -> pl.DataFrame:
     """Read `path` as the catalogue says; `label` is how the file is named in errors."""
     if path.stat().st_size == 0:
         raise DeliveryRejected(label, "empty file", "at least one data row", found="0 bytes")
@@ -58,7 +58,7 @@ def check_columns(dataset: Dataset, found: list[str], label: str, row: int | Non
         )
 
 
-def _read_csv(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
+def _read_csv(dataset: Dataset, path: StoragePath, label: str) -> pl.DataFrame:
     src = dataset.source
     header = _csv_header(dataset, path, label)
     if src.has_header:
@@ -67,21 +67,22 @@ def _read_csv(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
     else:
         names = dataset.column_names
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                encoding=src.encoding,
-                column_names=None if src.has_header else names,
-                block_size=16 << 20,
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=src.separator, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        with readable(path) as source:
+            table = pacsv.read_csv(
+                source,
+                read_options=pacsv.ReadOptions(
+                    encoding=src.encoding,
+                    column_names=None if src.has_header else names,
+                    block_size=16 << 20,
+                ),
+                parse_options=pacsv.ParseOptions(delimiter=src.separator, newlines_in_values=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in names},
+                    null_values=[""],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise diagnose_csv(dataset, path, label, names) or DeliveryRejected(
             label,
@@ -92,7 +93,7 @@ def _read_csv(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
     return pl.from_arrow(table)  # type: ignore[return-value]
 
 
-def _csv_header(dataset: Dataset, path: Path, label: str) -> list[str]:
+def _csv_header(dataset: Dataset, path: StoragePath, label: str) -> list[str]:
     src = dataset.source
     with path.open("rb") as handle:
         first = handle.readline()
@@ -111,7 +112,7 @@ def _csv_header(dataset: Dataset, path: Path, label: str) -> list[str]:
 
 
 def diagnose_csv(
-    dataset: Dataset, path: Path, label: str, names: list[str]
+    dataset: Dataset, path: StoragePath, label: str, names: list[str]
 ) -> DeliveryRejected | None:
     """Walk the file line by line to name the first bad row and field (slow; failures only)."""
     src = dataset.source
@@ -155,9 +156,10 @@ def diagnose_csv(
     return None
 
 
-def _read_jsonl(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
+def _read_jsonl(dataset: Dataset, path: StoragePath, label: str) -> pl.DataFrame:
     try:
-        frame = pl.read_ndjson(path, infer_schema_length=None)
+        with readable(path) as source:
+            frame = pl.read_ndjson(source, infer_schema_length=None)
     except Exception as exc:  # polars raises several error types for bad JSON
         raise diagnose_jsonl(dataset, path, label) or DeliveryRejected(
             label,
@@ -169,7 +171,7 @@ def _read_jsonl(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
     return frame.select(dataset.column_names)
 
 
-def diagnose_jsonl(dataset: Dataset, path: Path, label: str) -> DeliveryRejected | None:
+def diagnose_jsonl(dataset: Dataset, path: StoragePath, label: str) -> DeliveryRejected | None:
     """Name the first line that is not a UTF-8 JSON object (slow; failures only)."""
     for row, raw in enumerate(path.read_bytes().splitlines(), start=1):
         if not raw.strip():
@@ -199,9 +201,10 @@ def diagnose_jsonl(dataset: Dataset, path: Path, label: str) -> DeliveryRejected
     return None
 
 
-def _read_parquet(dataset: Dataset, path: Path, label: str) -> pl.DataFrame:
+def _read_parquet(dataset: Dataset, path: StoragePath, label: str) -> pl.DataFrame:
     try:
-        table = pq.read_table(path)
+        with readable(path) as source:
+            table = pq.read_table(source)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for corrupt files
         raise DeliveryRejected(
             label,

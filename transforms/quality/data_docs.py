@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from transforms.quality.validate import ValidationOutcome
+from transforms.storage import StoragePath, make_dirs
 
 _REMOTE = re.compile(
     r"""(?:(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//)"""
@@ -46,9 +46,9 @@ def remote_references(html: str) -> list[str]:
     return sorted({m.group(0) for m in _REMOTE.finditer(html)})
 
 
-def build_data_docs(outcomes: list[ValidationOutcome], out_dir: Path) -> Path:
+def build_data_docs(outcomes: list[ValidationOutcome], out_dir: StoragePath) -> StoragePath:
     """Write `out_dir/index.html` and one page per outcome; returns the index path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(out_dir)
     pages: list[tuple[ValidationOutcome, str]] = []
     taken: set[str] = {"index.html"}
     for outcome in outcomes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 import polars as pl
 
@@ -13,6 +12,7 @@ from transforms.config import Environment
 from transforms.delta_io import read_path
 from transforms.publish import append_frame
 from transforms.quality.validate import ValidationOutcome
+from transforms.storage import StoragePath, make_dirs, staged
 
 RESULT_SCHEMA = {
     "run_id": pl.String,
@@ -80,17 +80,16 @@ def quarantined(env: Environment) -> pl.DataFrame:
     return frame if frame is not None else pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
 
-def save_outcome(env: Environment, asset: str, outcome: ValidationOutcome) -> Path:
+def save_outcome(env: Environment, asset: str, outcome: ValidationOutcome) -> StoragePath:
     """Keep the latest validation of an asset for Data Docs (failing row indices dropped)."""
     folder = env.reports / "validations"
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)
     payload = asdict(outcome)
     for key in ("results", "blocking_failures", "warnings"):
         payload[key] = [{k: v for k, v in r.items() if k != "failing_rows"} for r in payload[key]]
     path = folder / f"{asset}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, default=str, sort_keys=True))
-    tmp.replace(path)  # atomic: Data Docs never read half a file
+    with staged(path) as local:  # atomic: Data Docs never read half a file
+        local.write_text(json.dumps(payload, default=str, sort_keys=True))
     return path
 
 

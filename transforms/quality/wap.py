@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
@@ -20,6 +19,7 @@ from transforms.publish import publish_frames
 from transforms.quality.lineage import LineageResult
 from transforms.quality.results import check_rows, quarantine_rows, save_outcome
 from transforms.quality.validate import ValidationOutcome, validate
+from transforms.storage import StoragePath
 
 ROW_LEVEL_FAMILIES = {"values", "formats"}
 
@@ -40,7 +40,7 @@ class Audit:
     quarantined_keys: set[str] = field(default_factory=set)
 
 
-def staging_path(env: Environment, layer: str, table: str) -> Path:
+def staging_path(env: Environment, layer: str, table: str) -> StoragePath:
     """Where the candidate of `<layer>.<table>` is written before its audit."""
     return env.delta / "_staging" / layer / table
 

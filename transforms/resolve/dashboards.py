@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 
@@ -17,6 +16,7 @@ from transforms.quality.data_docs import remote_references
 from transforms.resolve.backend import model_api
 from transforms.resolve.linking import model_linker, register_by_dataset
 from transforms.resolve.registry import StoredModel
+from transforms.storage import StoragePath, make_dirs, staged
 
 _FONT_LINK = re.compile(
     r"""<link[^>]*(?:fonts\.googleapis\.com|fonts\.gstatic\.com)[^>]*>\s*""", re.IGNORECASE
@@ -25,7 +25,7 @@ _FONT_LINK = re.compile(
 
 @dataclass(frozen=True)
 class Dashboard:
-    path: Path
+    path: StoragePath
     remote_references: list[str]
 
     @property
@@ -52,7 +52,7 @@ def write_dashboards(
     keeps their cost flat whatever the size of the catalogue.
     """
     out = env.reports / "er"
-    out.mkdir(parents=True, exist_ok=True)
+    make_dirs(out)
     multi = (
         records.group_by("entity_id").len().filter(pl.col("len") > 1).sort("entity_id")["entity_id"]
     )
@@ -79,8 +79,9 @@ def write_dashboards(
     written = []
     for name, render in pages.items():
         path = out / name
-        render(path)
-        html = make_self_contained(path.read_text(errors="replace"))
-        path.write_text(html)
+        with staged(path) as local:  # Splink writes local files only
+            render(local)
+            html = make_self_contained(local.read_text(errors="replace"))
+            local.write_text(html)
         written.append(Dashboard(path, remote_references(html)))
     return written

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -18,6 +17,7 @@ import pyarrow as pa
 from transforms.config import Environment
 from transforms.delta_io import read_path, write_commit
 from transforms.ingest.delivery import sha256_file
+from transforms.storage import StoragePath, read_parquet, storage_path, write_parquet
 
 TF_COLUMNS = ("given_name", "family_name")
 REGISTRY_SCHEMA = pa.schema(
@@ -44,21 +44,21 @@ class StoredModel:
     """One trained model and the frozen term-frequency tables it scores with."""
 
     version: int
-    folder: Path
+    folder: StoragePath
     blocking_rules: list[str]
 
     @property
-    def settings_path(self) -> Path:
+    def settings_path(self) -> StoragePath:
         return self.folder / "model.json"
 
     def settings(self) -> dict[str, object]:
         return json.loads(self.settings_path.read_text())
 
     def term_frequencies(self, column: str) -> pl.DataFrame:
-        return pl.read_parquet(self.folder / f"tf_{column}.parquet")
+        return read_parquet(self.folder / f"tf_{column}.parquet")
 
 
-def _registry_path(env: Environment) -> Path:
+def _registry_path(env: Environment) -> StoragePath:
     return env.table_path("ops.er_models")
 
 
@@ -94,7 +94,7 @@ def save_model(
     folder.mkdir(parents=True, exist_ok=False)
     (folder / "model.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
     for column, frame in term_frequencies.items():
-        frame.write_parquet(folder / f"tf_{column}.parquet")
+        write_parquet(frame, folder / f"tf_{column}.parquet")
     (folder / "blocking_rules.json").write_text(json.dumps(blocking_rules))
     _record(
         env,
@@ -128,7 +128,7 @@ def approve(env: Environment, version: int, user: str, run_id: str = "") -> Stor
         user=user,
         run_id=run_id,
     )
-    return StoredModel(version, Path(row["path"]), list(row["blocking_rules"]))
+    return StoredModel(version, storage_path(row["path"]), list(row["blocking_rules"]))
 
 
 def approved_model(env: Environment) -> StoredModel:
@@ -137,4 +137,4 @@ def approved_model(env: Environment) -> StoredModel:
     if approved.height == 0:
         raise NoApprovedModel("no approved entity-resolution model: train one, then approve it")
     row = approved.sort("version").row(-1, named=True)
-    return StoredModel(int(row["version"]), Path(row["path"]), list(row["blocking_rules"]))
+    return StoredModel(int(row["version"]), storage_path(row["path"]), list(row["blocking_rules"]))
