@@ -26,6 +26,11 @@
     {%- if dataset in versions -%}{{ versions[dataset] }}{%- else -%}cast(null as bigint){%- endif -%}
 {%- endmacro %}
 
-{% macro timezone(dataset) -%}
-    '{{ catalogue_entry(dataset)['timezone'] }}'
+{% macro local_time(dataset, column) -%}
+    {#- A raw local time column as UTC, in the dataset's catalogued format and time zone. -#}
+    {%- set entry = catalogue_entry(dataset) -%}
+    {%- if column not in entry['formats'] -%}
+        {{ exceptions.raise_compiler_error("catalogue/" ~ dataset ~ ".yml: column '" ~ column ~ "' has no format") }}
+    {%- endif -%}
+    {{ local_time_to_utc(column, entry['formats'][column], entry['timezone']) }}
 {%- endmacro %}

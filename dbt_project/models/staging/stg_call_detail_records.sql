@@ -12,10 +12,10 @@ final as (
         'event' as record_type,
         to_e164(caller_msisdn, {{ country('call_detail_records') }}) as caller,
         to_e164(callee_msisdn, {{ country('call_detail_records') }}) as callee,
-        {{ local_time_to_utc('start_time_local', catalogue_entry('call_detail_records')['formats']['start_time_local'], catalogue_entry('call_detail_records')['timezone']) }} as started_at,
+        {{ local_time('call_detail_records', 'start_time_local') }} as started_at,
         duration_s,
         cell_id,
-        {{ invalid_fields([('caller_msisdn', 'caller_msisdn', "to_e164(caller_msisdn, " ~ country('call_detail_records') ~ ")"), ('callee_msisdn', 'callee_msisdn', "to_e164(callee_msisdn, " ~ country('call_detail_records') ~ ")"), ('start_time_local', 'start_time_local', local_time_to_utc('start_time_local', catalogue_entry('call_detail_records')['formats']['start_time_local'], catalogue_entry('call_detail_records')['timezone']))]) }} as invalid_fields
+        {{ invalid_fields([('caller_msisdn', 'caller_msisdn', "to_e164(caller_msisdn, " ~ country('call_detail_records') ~ ")"), ('callee_msisdn', 'callee_msisdn', "to_e164(callee_msisdn, " ~ country('call_detail_records') ~ ")"), ('start_time_local', 'start_time_local', local_time('call_detail_records', 'start_time_local'))]) }} as invalid_fields
     from latest
 )
 
