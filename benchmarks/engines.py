@@ -12,7 +12,6 @@ benchmarks/results/<date>-<people>-engines.json and prints a table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import tempfile
@@ -24,7 +23,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.harness import commit, lakehouse_run, machine, stage_seconds
+from benchmarks.harness import commit, lakehouse_run, machine, save_result, stage_seconds
 from transforms.config import ENGINES, PROJECT_ROOT, Environment, get_environment
 from transforms.delta_io import read_table
 from transforms.evaluate.entities import er_evaluation, pairwise_agreement
@@ -111,9 +110,7 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lakehouse-engines-") as tmp:
         result = compare_engines(args.people, Path(tmp), seed=args.seed)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    path = args.out_dir / f"{result['date']}-{args.people}-engines.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path = save_result(result, args.out_dir / f"{result['date']}-{args.people}-engines.json")
     print_table(result)
     print(f"written {path}")
     return path

@@ -230,11 +230,16 @@ def main(argv: list[str] | None = None) -> Path:
             os.environ.pop("LAKEHOUSE_HOME", None)
         else:
             os.environ["LAKEHOUSE_HOME"] = previous
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    path = args.out_dir / f"{result['date']}-{args.people}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path = save_result(result, args.out_dir / f"{result['date']}-{args.people}.json")
     print_table(result)
     print(f"written {path}")
+    return path
+
+
+def save_result(result: dict[str, Any], path: Path) -> Path:
+    """Keep a benchmark result as indented JSON, creating the results folder if need be."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
     return path
 
 
