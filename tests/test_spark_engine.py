@@ -12,8 +12,16 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from transforms.config import ConfigError, Environment, get_environment
+from transforms.config import PROJECT_ROOT, ConfigError, Environment, get_environment
 from transforms.spark.delta import UnsupportedDeltaTable, commit_spark_output, read_delta, to_arrow
+
+
+@pytest.fixture(autouse=True)
+def _no_engine_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sets what it needs; a graph run elsewhere exports the engine and dbt target."""
+    for name in ("LAKEHOUSE_ENGINE", "LAKEHOUSE_DBT_TARGET", "LAKEHOUSE_SPARK_MASTER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LAKEHOUSE_CONFIG", str(PROJECT_ROOT / "lakehouse.yml"))
 
 
 def test_the_engine_defaults_to_duckdb(env: Environment) -> None:
