@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,25 @@ from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import PROJECT_ROOT, Environment, get_environment
 
 CATALOGUE = PROJECT_ROOT / "catalogue"
+# What `export_environment` sets for dbt's child process whenever the graph runs.
+EXPORTED = (
+    "LAKEHOUSE_HOME",
+    "LAKEHOUSE_SCRATCH",
+    "LAKEHOUSE_WAREHOUSE",
+    "LAKEHOUSE_CATALOGUE",
+    "LAKEHOUSE_DBT_PROJECT",
+    "LAKEHOUSE_DBT_TARGET",
+    "LAKEHOUSE_ENGINE",
+)
+
+
+def restore_exported_environment(patch: pytest.MonkeyPatch) -> None:
+    """Have `patch` put back every variable a graph run exports, so later tests never see them."""
+    for name in EXPORTED:
+        present = name in os.environ
+        patch.setenv(name, os.environ.get(name, ""))
+        if not present:
+            patch.delenv(name)
 
 ELECTORAL_HEADER = (
     "elector_number,full_name,address_line_1,address_line_2,town,postcode,registered_on"

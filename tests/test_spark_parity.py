@@ -1,21 +1,21 @@
 """The Spark engine runs the same pipeline as DuckDB: same silver, same clusters, same accuracy.
 
-One small synthetic catalogue goes through ingest -> dbt -> silver -> Splink -> gold on each
-engine, in its own lakehouse, with real Spark (local[2]), real dbt-spark and real Splink.
+The suite's small synthetic catalogue (600 people, built on DuckDB by the `built` fixture) goes
+through ingest -> dbt -> silver -> Splink -> gold again on Spark, in its own lakehouse, with real
+Spark (local[2]), real dbt-spark and real Splink.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
 
-from tests.conftest import CATALOGUE
-from transforms.config import DBT_TARGET_OF_ENGINE, ENGINES, Environment, get_environment
+from tests.conftest import restore_exported_environment
+from transforms.config import Environment, get_environment
 from transforms.delta_io import read_table
 from transforms.evaluate.entities import er_evaluation, pairwise_agreement
 from transforms.publish import SILVER_TABLES
@@ -38,55 +38,43 @@ COMPARED_PERSON_COLUMNS = [
 ]
 
 
-def small_catalogue(target: Path) -> Path:
-    """The project catalogue with fewer pairs sampled for u, so Spark's per-query cost stays small."""
-    shutil.copytree(CATALOGUE, target)
-    settings = target / "entity_resolution.yml"
-    config = yaml.safe_load(settings.read_text())
-    config["training"]["u_max_pairs"] = 200_000
-    settings.write_text(yaml.safe_dump(config))
-    return target
-
-
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Environment]]:
-    """The same deliveries through the pipeline on each engine, each in its own lakehouse."""
+def engines(
+    built: Environment, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Environment]]:
+    """The suite's DuckDB lakehouse, and the same deliveries through the pipeline on Spark.
+
+    Same catalogue and model settings on both: the comparison is of the engines, nothing else.
+    """
     from tests.pipeline import run_everything
-    from transforms.generate import generate_catalogue
 
     root = tmp_path_factory.mktemp("parity")
-    catalogue = small_catalogue(root / "catalogue")
     config = root / "lakehouse.yml"
     config.write_text(
         yaml.safe_dump(
             {
+                "engine": "spark",
                 "spark": {
                     "master": "local[2]",
                     "conf": {"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"},
-                }
+                },
             }
         )
     )
-    built: dict[str, Environment] = {}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LAKEHOUSE_CATALOGUE", str(catalogue))
+        restore_exported_environment(patch)
+        patch.setenv("LAKEHOUSE_HOME", str(root / "spark"))
+        patch.setenv("LAKEHOUSE_CATALOGUE", str(built.catalogue_dir))
         patch.setenv("LAKEHOUSE_CONFIG", str(config))
-        for engine in ENGINES:
-            patch.setenv("LAKEHOUSE_HOME", str(root / engine))
-            patch.setenv("LAKEHOUSE_ENGINE", engine)
-            # export_environment() sets it for dbt's child process; restored when the context ends
-            patch.setenv("LAKEHOUSE_DBT_TARGET", DBT_TARGET_OF_ENGINE[engine])
-            env = get_environment()
-            if not built:
-                generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=600, seed=7)
-            else:
-                first = next(iter(built.values()))
-                shutil.copytree(first.landing, env.landing)
-                shutil.copytree(first.truth, env.truth)
-            report = run_everything(env, PIPELINE)
-            assert report.success, (engine, report.failures)
-            built[engine] = env
-    yield built
+        patch.delenv("LAKEHOUSE_ENGINE", raising=False)
+        patch.delenv("LAKEHOUSE_DBT_TARGET", raising=False)
+        spark = get_environment()
+        assert spark.engine == "spark"
+        shutil.copytree(built.landing, spark.landing)
+        shutil.copytree(built.truth, spark.truth)
+        report = run_everything(spark, PIPELINE)
+        assert report.success, report.failures
+        yield {"duckdb": built, "spark": spark}
 
 
 def test_both_engines_publish_the_same_silver_rows(engines: dict[str, Environment]) -> None:
