@@ -7,6 +7,7 @@ because delta-rs keeps the GIL while `DeltaTable.history()` waits on the network
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -35,6 +36,25 @@ from transforms.storage import is_local
 BUCKET = "ndec-lakehouse-test"
 PREFIX = "lakehouse"
 LOCAL_ONLY = {"warehouse.duckdb", "warehouse.duckdb.wal", "dagster", "spark"}
+# What `export_environment` sets for dbt's child process whenever the graph runs.
+EXPORTED = (
+    "LAKEHOUSE_HOME",
+    "LAKEHOUSE_SCRATCH",
+    "LAKEHOUSE_WAREHOUSE",
+    "LAKEHOUSE_CATALOGUE",
+    "LAKEHOUSE_DBT_PROJECT",
+    "LAKEHOUSE_DBT_TARGET",
+    "LAKEHOUSE_ENGINE",
+)
+
+
+def restore_exported_environment(patch: pytest.MonkeyPatch) -> None:
+    """Have `patch` put back every variable a graph run exports, so later tests never see them."""
+    for name in EXPORTED:
+        present = name in os.environ
+        patch.setenv(name, os.environ.get(name, ""))
+        if not present:
+            patch.delenv(name)
 
 
 def _free_port() -> int:
@@ -87,18 +107,19 @@ def s3_lake(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "LAKEHOUSE_HOME": f"s3://{BUCKET}/{PREFIX}",
         "LAKEHOUSE_SCRATCH": str(root / "scratch"),
         "LAKEHOUSE_CATALOGUE": str(CATALOGUE),
-        "LAKEHOUSE_WAREHOUSE": "",  # set by every dbt run; restored afterwards
     }
     with pytest.MonkeyPatch.context() as patch:
+        restore_exported_environment(patch)
         for name, value in aws.items():
             patch.setenv(name, value)
-        patch.delenv("LAKEHOUSE_WAREHOUSE")
         patch.chdir(root / "cwd")  # a path that lost its scheme would land here
         boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=BUCKET)
         before = _tree(PROJECT_ROOT / ".lakehouse")
         env = get_environment()
-        generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=600, seed=7)
-        report = run_everything(env)
+        with pytest.MonkeyPatch.context() as run:  # the run's exports must not outlive it
+            restore_exported_environment(run)
+            generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=600, seed=7)
+            report = run_everything(env)
         assert report.success, report.failures
         yield env
         assert list(Path.cwd().iterdir()) == []
