@@ -7,7 +7,6 @@ because delta-rs keeps the GIL while `DeltaTable.history()` waits on the network
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from upath import UPath
 
 from orchestration.cli import app
 from orchestration.resources import LakehouseResource
-from tests.conftest import CATALOGUE
+from tests.conftest import CATALOGUE, restore_exported_environment
 from tests.pipeline import run_everything
 from transforms.config import PROJECT_ROOT, Environment, get_environment
 from transforms.delta_io import history, read_table
@@ -36,25 +35,6 @@ from transforms.storage import is_local
 BUCKET = "ndec-lakehouse-test"
 PREFIX = "lakehouse"
 LOCAL_ONLY = {"warehouse.duckdb", "warehouse.duckdb.wal", "dagster", "spark"}
-# What `export_environment` sets for dbt's child process whenever the graph runs.
-EXPORTED = (
-    "LAKEHOUSE_HOME",
-    "LAKEHOUSE_SCRATCH",
-    "LAKEHOUSE_WAREHOUSE",
-    "LAKEHOUSE_CATALOGUE",
-    "LAKEHOUSE_DBT_PROJECT",
-    "LAKEHOUSE_DBT_TARGET",
-    "LAKEHOUSE_ENGINE",
-)
-
-
-def restore_exported_environment(patch: pytest.MonkeyPatch) -> None:
-    """Have `patch` put back every variable a graph run exports, so later tests never see them."""
-    for name in EXPORTED:
-        present = name in os.environ
-        patch.setenv(name, os.environ.get(name, ""))
-        if not present:
-            patch.delenv(name)
 
 
 def _free_port() -> int:
