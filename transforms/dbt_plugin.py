@@ -18,8 +18,7 @@ from duckdb import DuckDBPyConnection
 
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import get_environment, split_table_name
-from transforms.ingest.pipeline import LINEAGE_FIELDS
-from transforms.ingest.validate import arrow_schema
+from transforms.ingest.pipeline import bronze_schema
 from transforms.normalise.duckdb_udfs import register_udfs
 
 
@@ -46,7 +45,7 @@ class Plugin(BasePlugin):
         """A dataset not ingested yet reads as empty, so the rest of silver still builds."""
         _, name = split_table_name(table)
         dataset = load_catalogue(self.env.catalogue_dir)[name]
-        return pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS]).empty_table()
+        return bronze_schema(dataset).empty_table()
 
     def default_materialization(self) -> str:
         return "view"
@@ -69,7 +68,7 @@ def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]
     for dataset in catalogue.values():
         if dataset.name in existing and _readable(conn, dataset.name):
             continue
-        schema = pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS])
+        schema = bronze_schema(dataset)
         conn.register("_bronze_placeholder", schema.empty_table())
         described = conn.execute("describe select * from _bronze_placeholder").fetchall()
         conn.unregister("_bronze_placeholder")

@@ -190,5 +190,9 @@ def load_delivery(dataset: Dataset, delivery: Delivery) -> pa.Table:
         )
         for label, frame in frames.items()
     ]
-    schema = pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS])
-    return pl.concat(stamped).to_arrow().cast(schema)
+    return pl.concat(stamped).to_arrow().cast(bronze_schema(dataset))
+
+
+def bronze_schema(dataset: Dataset) -> pa.Schema:
+    """A bronze table's schema: the catalogue's columns, then the lineage columns ingestion adds."""
+    return pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS])

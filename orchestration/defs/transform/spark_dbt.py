@@ -14,14 +14,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-import pyarrow as pa
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 from dagster_dbt.asset_utils import get_asset_check_key_for_test, get_subset_selection_for_context
 
 from transforms.catalogue import Dataset
 from transforms.config import Environment
-from transforms.ingest.pipeline import LINEAGE_FIELDS
-from transforms.ingest.validate import arrow_schema
+from transforms.ingest.pipeline import bronze_schema
 from transforms.normalise.spark_udfs import register_spark_udfs
 from transforms.spark.delta import register_bronze_views
 from transforms.spark.session import spark_session
@@ -35,10 +33,7 @@ def prepare_session(
     """UDFs and the bronze views at the pinned versions, in the session dbt will use."""
     spark = spark_session(env)
     register_spark_udfs(spark)
-    schemas = {
-        name: pa.schema([*arrow_schema(dataset), *LINEAGE_FIELDS])
-        for name, dataset in catalogue.items()
-    }
+    schemas = {name: bronze_schema(dataset) for name, dataset in catalogue.items()}
     register_bronze_views(spark, env, catalogue, versions, schemas)
 
 
