@@ -29,6 +29,7 @@ from transforms.governance.purge import (
 )
 from transforms.publish import append_frame
 from transforms.resolve import gold
+from transforms.spark.session import RECORD_COPY_FOLDERS
 from transforms.storage import StoragePath, read_parquet, write_parquet
 
 DERIVED_REPORTS = ("er", "validations", "data_docs")
@@ -115,7 +116,7 @@ def destroy(
     for name in DERIVED_REPORTS:
         remove_tree(env.reports / name, log)
     rebuild_warehouse(env.warehouse, keys, _gold_replacements(env), log)
-    for spark_copies in ("warehouse", "checkpoints"):  # the Spark engine's dbt tables, rebuilt next run
+    for spark_copies in RECORD_COPY_FOLDERS:  # the Spark engine's, rebuilt next run
         remove_tree(env.spark_dir / spark_copies, log)
     certificate = Certificate(run_id, dataset_name, scope, sorted(keys), reason, user, log)
     _record(env, certificate)

@@ -21,11 +21,9 @@ def splink_api(env: Environment, dialect: str | None = None) -> Any:
     """A fresh Splink database API for `dialect` (default: the environment's engine)."""
     dialect = dialect or env.engine
     if dialect == "spark":
-        from splink.backends.spark import SparkAPI
+        from transforms.spark.splink_api import spark_splink_api
 
-        from transforms.spark.session import spark_session
-
-        return SparkAPI(spark_session=spark_session(env), break_lineage_method="persist")
+        return spark_splink_api(env)
     if dialect == "duckdb":
         return DuckDBAPI()
     raise ValueError(f"no Splink backend for SQL dialect {dialect!r}")

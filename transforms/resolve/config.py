@@ -22,6 +22,7 @@ class Blocking(_Strict):
 class Training(_Strict):
     seed: int = 42
     u_max_pairs: float = Field(default=2e6, gt=0)
+    u_chunks: int = Field(default=10, ge=1)
     max_records: int = Field(default=250_000, gt=1)
     deterministic_rules: list[list[str]] = Field(min_length=1)
     deterministic_recall: float = Field(default=0.8, gt=0, le=1)

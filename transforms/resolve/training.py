@@ -56,7 +56,7 @@ def run_training_steps(linker: Linker, training: Training) -> None:
         recall=training.deterministic_recall,
     )
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=training.u_max_pairs, seed=training.seed
+        max_pairs=training.u_max_pairs, seed=training.seed, num_chunks=training.u_chunks
     )
     for columns in training.em_blocking:
         try:

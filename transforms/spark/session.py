@@ -19,6 +19,11 @@ from transforms.config import Environment
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+# Folders under the Spark scratch that hold copies of records (dbt tables, checkpoints, Splink's
+# intermediate tables): destruction removes them; the next run rebuilds what it needs.
+RECORD_COPY_FOLDERS = ("warehouse", "checkpoints", "splink")
+SPLINK_FOLDER = "splink"
+
 _LOCK = threading.Lock()
 _SESSION: SparkSession | None = None
 
