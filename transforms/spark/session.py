@@ -45,6 +45,8 @@ def session_conf(env: Environment) -> dict[str, str]:
             f"jdbc:derby:;databaseName={metastore};create=true"
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        # Hive's per-session resource folder defaults to /tmp and is never removed.
+        "spark.hadoop.hive.downloaded.resources.dir": str(spark_dir / "hive-resources"),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
     }
