@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 # Folders under the Spark scratch that hold copies of records (dbt tables, checkpoints, Splink's
 # intermediate tables): destruction removes them; the next run rebuilds what it needs.
-RECORD_COPY_FOLDERS = ("warehouse", "checkpoints", "splink")
-SPLINK_FOLDER = "splink"
+WAREHOUSE_FOLDER, CHECKPOINT_FOLDER, SPLINK_FOLDER = "warehouse", "checkpoints", "splink"
+RECORD_COPY_FOLDERS = (WAREHOUSE_FOLDER, CHECKPOINT_FOLDER, SPLINK_FOLDER)
 
 _LOCK = threading.Lock()
 _SESSION: SparkSession | None = None
@@ -39,7 +39,7 @@ def session_conf(env: Environment) -> dict[str, str]:
         "spark.jars": similarity_jar_location(),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
+        "spark.sql.warehouse.dir": str(spark_dir / WAREHOUSE_FOLDER),
         "spark.sql.catalogImplementation": "hive",
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={metastore};create=true"
@@ -69,5 +69,5 @@ def spark_session(env: Environment) -> SparkSession:
             builder = builder.config(key, value)
         _SESSION = builder.enableHiveSupport().getOrCreate()
         _SESSION.sparkContext.setLogLevel("ERROR")
-        _SESSION.sparkContext.setCheckpointDir(str(env.spark_dir.resolve() / "checkpoints"))
+        _SESSION.sparkContext.setCheckpointDir(str(env.spark_dir.resolve() / CHECKPOINT_FOLDER))
         return _SESSION
