@@ -54,6 +54,22 @@ def session_conf(env: Environment) -> dict[str, str]:
     return conf
 
 
+def is_local_master(master: str) -> bool:
+    """`local`, `local[N]`, `local[*]`: the driver and executors share this machine."""
+    return master == "local" or master.startswith("local[")
+
+
+def _use_loopback() -> None:
+    """Bind a local-mode JVM to the loopback, so no host-name lookup is ever made.
+
+    Spark resolves the machine's host name at start-up; on a host whose name is not in
+    /etc/hosts that fails at once, or waits on DNS where DNS is slow. A local session talks only
+    to itself, so the loopback is always right (a cluster master keeps the host's address).
+    """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("SPARK_LOCAL_HOSTNAME", "localhost")
+
+
 def spark_session(env: Environment) -> SparkSession:
     """The process's session, created on first use (Splink's jar on it, UTC, Derby metastore)."""
     global _SESSION
@@ -64,6 +80,8 @@ def spark_session(env: Environment) -> SparkSession:
 
         env.spark_dir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run the UDFs
+        if is_local_master(env.spark.master):
+            _use_loopback()
         builder = SparkSession.builder.master(env.spark.master)
         for key, value in session_conf(env).items():
             builder = builder.config(key, value)
