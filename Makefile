@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 PEOPLE ?= 10000
 SEED ?= 42
+# The suite runs on this many pytest-xdist workers, a test module per worker at a time
+# (module fixtures build once), longest modules first (tests/conftest.py);
+# `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
@@ -15,8 +19,10 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process (each dbt
+# build, each `lakehouse run`) would otherwise recompile its imports from source.
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
@@ -34,7 +40,7 @@ browser:
 	bash scripts/install-browser.sh
 
 test: setup browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Benchmark harness (issue 7): every stage at PEOPLE people, beside bare polars and bare Splink.
 bench: setup

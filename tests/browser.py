@@ -38,6 +38,9 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-proxy-server",
+    # Resolve no host name but the loopback's: the browser's own background calls (update
+    # checks, search-engine prefetch) must never wait on DNS or reach the network.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
     "--window-size=1600,1000",
 )
 HOST = "127.0.0.1"

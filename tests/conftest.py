@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,19 @@ import pytest
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import PROJECT_ROOT, Environment, get_environment
 
+# A pytest-xdist worker runs under execnet, whose `__main__` has no `__file__`: pyspark's
+# Connect module (imported by Great Expectations) takes that for its own doctest run and calls
+# `sys.exit(0)`. Name the worker's main module so the import goes on as it does under pytest.
+if not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
+
 CATALOGUE = PROJECT_ROOT / "catalogue"
+# The `built` run logs every host name it (or a child process) looks up here, under its root.
+LOOKUP_HOOK = str(Path(__file__).parent / "lookup_log")
+LOOKUP_LOG = "host-lookups.log"
+# The longest modules, collected first: `make test` hands whole modules to two xdist workers in
+# collection order, and longest-first keeps the workers finishing together.
+LONGEST_MODULES = ("test_spark_parity.py", "test_benchmark_harness.py", "test_object_store.py")
 # What `export_environment` sets for dbt's child process whenever the graph runs.
 EXPORTED = (
     "LAKEHOUSE_HOME",
@@ -25,6 +39,16 @@ EXPORTED = (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest modules first; the rest keep pytest's order (the sort is stable)."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+
+    items.sort(key=rank)
+
+
 def restore_exported_environment(patch: pytest.MonkeyPatch) -> None:
     """Have `patch` put back every variable a graph run exports, so later tests never see them."""
     for name in EXPORTED:
@@ -32,6 +56,7 @@ def restore_exported_environment(patch: pytest.MonkeyPatch) -> None:
         patch.setenv(name, os.environ.get(name, ""))
         if not present:
             patch.delenv(name)
+
 
 ELECTORAL_HEADER = (
     "elector_number,full_name,address_line_1,address_line_2,town,postcode,registered_on"
@@ -46,6 +71,7 @@ ELECTORAL_ROWS = [
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
     """One small lakehouse built end to end (generate, ingest, dbt, silver, gold), shared read-only."""
+    from tests.lookup_log.sitecustomize import logging_getaddrinfo
     from tests.pipeline import run_everything
     from transforms.generate import generate_catalogue
 
@@ -55,7 +81,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
         patch.setenv("LAKEHOUSE_CATALOGUE", str(CATALOGUE))
         env = get_environment()
         generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=600, seed=7)
-        report = run_everything(env)
+        with pytest.MonkeyPatch.context() as watch:  # host names looked up by the run: none
+            log = root / LOOKUP_LOG
+            log.touch()
+            watch.setenv("LAKEHOUSE_LOOKUP_LOG", str(log))
+            watch.setenv(
+                "PYTHONPATH",
+                os.pathsep.join(filter(None, [LOOKUP_HOOK, os.environ.get("PYTHONPATH")])),
+            )
+            watch.setattr(socket, "getaddrinfo", logging_getaddrinfo(str(log)))
+            report = run_everything(env)
         assert report.success, report.failures
         yield env
 

@@ -80,9 +80,10 @@ def engines(
 def test_both_engines_publish_the_same_silver_rows(engines: dict[str, Environment]) -> None:
     duckdb, spark = engines["duckdb"], engines["spark"]
     for table in SILVER_TABLES:
-        assert read_table(spark, f"silver.{table}").height == read_table(
-            duckdb, f"silver.{table}"
-        ).height, table
+        assert (
+            read_table(spark, f"silver.{table}").height
+            == read_table(duckdb, f"silver.{table}").height
+        ), table
     assert read_table(spark, "silver.person_records").height > 1000
 
 
@@ -106,9 +107,7 @@ def test_spark_clusters_agree_with_duckdb_clusters(engines: dict[str, Environmen
             "record_key", pl.col("entity_id").alias("cluster")
         )
 
-    _, _, f1, pairs, _ = pairwise_agreement(
-        clusters(engines["spark"]), clusters(engines["duckdb"])
-    )
+    _, _, f1, pairs, _ = pairwise_agreement(clusters(engines["spark"]), clusters(engines["duckdb"]))
     assert pairs > 500
     assert f1 >= 0.999
 

@@ -127,7 +127,8 @@ def date_of_birth_comparison() -> cl.CustomComparison:
                 base_dialect_str=SQL_DIALECT,
             ),
             cll.CustomLevel(
-                "abs(birth_year_l - birth_year_r) <= 1", label_for_charts="Within a year",
+                "abs(birth_year_l - birth_year_r) <= 1",
+                label_for_charts="Within a year",
                 base_dialect_str=SQL_DIALECT,
             ),
             cll.ElseLevel(),

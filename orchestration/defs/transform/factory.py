@@ -9,6 +9,7 @@ import polars as pl
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_project import dbt_executable
+from orchestration.defs.transform.dbt_resource import OfflineDbtCliResource
 from orchestration.defs.transform.spark_dbt import dbt_build_in_session, prepare_session
 from orchestration.metadata import markdown_table
 from orchestration.resources import LakehouseResource
@@ -201,7 +202,7 @@ def build_transform_defs(project: DbtProject, catalogue: dict[str, Dataset]) -> 
     return dg.Definitions(
         assets=[build_dbt_assets(project, catalogue), silver_publication()],
         resources={
-            "dbt": DbtCliResource(
+            "dbt": OfflineDbtCliResource(
                 project_dir=project,
                 profiles_dir=str(project.profiles_dir),
                 target=project.target,
