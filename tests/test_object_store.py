@@ -84,6 +84,10 @@ def s3_lake(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "AWS_REGION": "us-east-1",
         "AWS_ALLOW_HTTP": "true",  # the emulator speaks plain http
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The emulator is on the loopback: never send its requests through a proxy from the
+        # environment (boto3 and delta-rs's HTTP client both honour these).
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
         "LAKEHOUSE_HOME": f"s3://{BUCKET}/{PREFIX}",
         "LAKEHOUSE_SCRATCH": str(root / "scratch"),
         "LAKEHOUSE_CATALOGUE": str(CATALOGUE),
