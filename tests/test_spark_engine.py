@@ -77,6 +77,23 @@ def test_the_config_file_sets_spark_master_and_options(
         get_environment()
 
 
+@pytest.mark.parametrize(
+    ("master", "local"),
+    [
+        ("local", True),
+        ("local[2]", True),
+        ("local[*]", True),
+        ("spark://cluster:7077", False),
+        ("yarn", False),
+        ("k8s://https://host:443", False),
+    ],
+)
+def test_only_a_local_master_is_bound_to_the_loopback(master: str, local: bool) -> None:
+    from transforms.spark.session import is_local_master
+
+    assert is_local_master(master) is local
+
+
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The process's session (reused by every Spark test in this run)."""
@@ -85,6 +102,13 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LAKEHOUSE_HOME", str(tmp_path_factory.mktemp("spark-home")))
         yield spark_session(get_environment())
+
+
+@pytest.mark.slow
+def test_a_local_session_names_its_driver_by_the_loopback(spark: object) -> None:
+    # Never the machine's host name, which may not resolve (or resolve slowly) on this host.
+    host = spark.sparkContext.getConf().get("spark.driver.host")  # type: ignore[attr-defined]
+    assert host in {"localhost", "127.0.0.1"}
 
 
 @pytest.mark.slow

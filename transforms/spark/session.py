@@ -60,7 +60,7 @@ def is_local_master(master: str) -> bool:
 
 
 def _use_loopback() -> None:
-    """Bind a local-mode JVM to the loopback, so no host-name lookup is ever made.
+    """Bind a local-mode JVM to the loopback, so Spark itself looks up no host name.
 
     Spark resolves the machine's host name at start-up; on a host whose name is not in
     /etc/hosts that fails at once, or waits on DNS where DNS is slow. A local session talks only
