@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import LOOPBACK_HOSTS
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
@@ -44,7 +46,6 @@ CHROMIUM_FLAGS = (
     "--window-size=1600,1000",
 )
 HOST = "127.0.0.1"
-LOOPBACK_HOSTS = "127.0.0.1,localhost"
 # A direct opener: loopback requests never go through a proxy from the environment.
 _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -195,28 +196,16 @@ def headless_chromium(workdir: Path) -> Iterator[Any]:
     )
     # Selenium Manager must not reach the network, and Selenium's calls to chromedriver on the
     # loopback must not go through a proxy from the environment.
-    with _environment(SE_OFFLINE="true", NO_PROXY=LOOPBACK_HOSTS, no_proxy=LOOPBACK_HOSTS):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_OFFLINE", "true")
+        for name in ("NO_PROXY", "no_proxy"):
+            patch.setenv(name, LOOPBACK_HOSTS)
         driver = webdriver.Chrome(service=service, options=options)
         try:
             yield driver
         finally:
             driver.quit()
             shutil.rmtree(profile, ignore_errors=True)
-
-
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the block, then put back what was there."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def page_text(driver: Any) -> str:

@@ -21,6 +21,8 @@ if not hasattr(sys.modules["__main__"], "__file__"):
     sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
 
 CATALOGUE = PROJECT_ROOT / "catalogue"
+# NO_PROXY for tests' loopback peers (moto, chromedriver): never via a proxy from the environment.
+LOOPBACK_HOSTS = "127.0.0.1,localhost"
 # The `built` run logs every host name it (or a child process) looks up here, under its root.
 LOOKUP_HOOK = str(Path(__file__).parent / "lookup_log")
 LOOKUP_LOG = "host-lookups.log"

@@ -21,7 +21,7 @@ from upath import UPath
 
 from orchestration.cli import app
 from orchestration.resources import LakehouseResource
-from tests.conftest import CATALOGUE, restore_exported_environment
+from tests.conftest import CATALOGUE, LOOPBACK_HOSTS, restore_exported_environment
 from tests.pipeline import run_everything
 from transforms.config import PROJECT_ROOT, Environment, get_environment
 from transforms.delta_io import history, read_table
@@ -86,8 +86,8 @@ def s3_lake(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "AWS_EC2_METADATA_DISABLED": "true",
         # The emulator is on the loopback: never send its requests through a proxy from the
         # environment (boto3 and delta-rs's HTTP client both honour these).
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
+        "NO_PROXY": LOOPBACK_HOSTS,
+        "no_proxy": LOOPBACK_HOSTS,
         "LAKEHOUSE_HOME": f"s3://{BUCKET}/{PREFIX}",
         "LAKEHOUSE_SCRATCH": str(root / "scratch"),
         "LAKEHOUSE_CATALOGUE": str(CATALOGUE),
