@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.metadata import markdown_table
+from orchestration.metadata import table_metadata
 from orchestration.resources import LakehouseResource
 from transforms.evaluate.normalisation import GOAL
 from transforms.evaluate.reports import (
@@ -54,12 +54,10 @@ def normalisation_report(
     below = report.filter(~report["meets_goal"])
     return dg.MaterializeResult(
         metadata={
-            "report": dg.MetadataValue.md(markdown_table(report)),
+            "report": table_metadata(report),
             "lowest_share": float(report["share"].min() or 0.0),
             "fields_below_goal": below.height,
-            "invalid_values": dg.MetadataValue.md(markdown_table(invalid))
-            if invalid.height
-            else "none",
+            "invalid_values": table_metadata(invalid) if invalid.height else "none",
             "invalid_values_total": int(invalid["invalid_values"].sum()) if invalid.height else 0,
         },
         check_results=[
@@ -67,11 +65,7 @@ def normalisation_report(
                 check_name="normalisation_goal",
                 passed=below.height == 0,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "below_goal": dg.MetadataValue.md(markdown_table(below))
-                    if below.height
-                    else "none"
-                },
+                metadata={"below_goal": table_metadata(below) if below.height else "none"},
             )
         ],
     )

@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 
 from orchestration.classification import FILTER_TAG
-from orchestration.metadata import markdown_table
+from orchestration.metadata import table_metadata
 from orchestration.resources import LakehouseResource
 from transforms.governance.cuts import CutRefused, make_cut
 from transforms.governance.partners import Partner
@@ -66,22 +66,20 @@ def cut_asset(partner: Partner) -> dg.AssetsDefinition:
                 "rows": cut.rows,
                 "withheld": cut.withheld,
                 "classification": cut.classification,
-                "tables": dg.MetadataValue.md(
-                    markdown_table(
-                        pl.DataFrame(
-                            [
-                                {
-                                    "table": t.table,
-                                    "delta_version": t.delta_version,
-                                    "rows": t.rows,
-                                    "withheld_above_clearance": t.withheld_above_clearance,
-                                    "withheld_above_max_classification": (
-                                        t.withheld_above_max_classification
-                                    ),
-                                }
-                                for t in cut.tables
-                            ]
-                        )
+                "tables": table_metadata(
+                    pl.DataFrame(
+                        [
+                            {
+                                "table": t.table,
+                                "delta_version": t.delta_version,
+                                "rows": t.rows,
+                                "withheld_above_clearance": t.withheld_above_clearance,
+                                "withheld_above_max_classification": (
+                                    t.withheld_above_max_classification
+                                ),
+                            }
+                            for t in cut.tables
+                        ]
                     )
                 ),
             }
