@@ -30,6 +30,16 @@ class Training(_Strict):
     auto_approve_first: bool = True
 
 
+class Retrain(_Strict):
+    """When a routine run trains a new candidate (besides "no approved model" and `lakehouse train`).
+
+    `record_growth`: train when silver person records grew by more than this share (0.5 = 50%)
+    since the record count the approved model was trained on; None never retrains on growth.
+    """
+
+    record_growth: float | None = Field(default=None, gt=0)
+
+
 class ResolutionConfig(_Strict):
     threshold_match_probability: float = Field(gt=0, lt=1)
     evidence_threshold: float = Field(gt=0, lt=1)
@@ -37,6 +47,7 @@ class ResolutionConfig(_Strict):
     f1_floor: float = Field(ge=0, le=1)
     blocking: Blocking
     training: Training
+    retrain: Retrain = Field(default_factory=Retrain)
 
     @model_validator(mode="after")
     def _evidence_covers_clustering(self) -> ResolutionConfig:

@@ -2,7 +2,11 @@
 
 Prediction only ever uses the latest *approved* model, so a scheduled refresh never silently
 retrains: a new model is a candidate until someone approves it (the first one is approved
-automatically when the configuration says so).
+automatically when the configuration says so, `maybe_auto_approve`). Each event records why
+(`reason`): tables written before that column existed read it as null and gain it on append.
+
+A version folder is written under a temporary name and published whole; the registry row is
+the commit point, so a folder no row names (left by a crash) is replaced by the next save.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -17,7 +22,17 @@ import pyarrow as pa
 from transforms.config import Environment
 from transforms.delta_io import read_path, write_commit
 from transforms.ingest.delivery import sha256_file
-from transforms.storage import StoragePath, read_parquet, storage_path, write_parquet
+from transforms.resolve.config import ResolutionConfig
+from transforms.storage import (
+    StoragePath,
+    is_local,
+    make_dirs,
+    move_tree,
+    read_parquet,
+    remove_tree,
+    storage_path,
+    write_parquet,
+)
 
 TF_COLUMNS = ("given_name", "family_name")
 REGISTRY_SCHEMA = pa.schema(
@@ -31,6 +46,7 @@ REGISTRY_SCHEMA = pa.schema(
         ("user", pa.string()),
         ("run_id", pa.string()),
         ("recorded_at", pa.timestamp("us", tz="UTC")),
+        ("reason", pa.string()),  # why it was trained or approved; null in older rows
     ]
 )
 
@@ -66,11 +82,29 @@ def registry(env: Environment) -> pl.DataFrame:
     frame = read_path(_registry_path(env))
     if frame is None:
         return pl.from_arrow(REGISTRY_SCHEMA.empty_table())  # type: ignore[return-value]
+    if "reason" not in frame.columns:  # written before the column existed
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("reason"))
     return frame.sort("recorded_at")
+
+
+def trained_row(env: Environment, version: int) -> dict[str, Any]:
+    """The `trained` event of `version` (LookupError when there is none)."""
+    book = registry(env)
+    trained = book.filter((pl.col("version") == version) & (pl.col("event") == "trained"))
+    if trained.height == 0:
+        raise LookupError(f"no trained entity-resolution model version {version}")
+    return trained.row(0, named=True)
+
+
+def stored_model(env: Environment, version: int) -> StoredModel:
+    """Trained model `version`, approved or not (LookupError when there is none)."""
+    row = trained_row(env, version)
+    return StoredModel(version, storage_path(row["path"]), list(row["blocking_rules"]))
 
 
 def _record(env: Environment, **row: object) -> None:
     row["recorded_at"] = datetime.now(UTC)
+    row.setdefault("reason", None)
     write_commit(
         _registry_path(env),
         pa.Table.from_pylist([row], schema=REGISTRY_SCHEMA),
@@ -86,16 +120,31 @@ def save_model(
     blocking_rules: list[str],
     records: int,
     run_id: str,
+    *,
+    reason: str | None = None,
 ) -> StoredModel:
-    """Store a newly trained model as the next version (a candidate until approved)."""
+    """Store a newly trained model as the next version (a candidate until approved).
+
+    The files are written under `.v<N>.partial` and published whole, then the registry row
+    is recorded: a crash leaves no row, and the next save replaces what it left behind.
+    """
     book = registry(env)
     version = int(book["version"].max() or 0) + 1 if book.height else 1
-    folder = env.models / "er" / f"v{version:04d}"
-    folder.mkdir(parents=True, exist_ok=False)
-    (folder / "model.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
+    parent = env.models / "er"
+    folder = parent / f"v{version:04d}"
+    staging = parent / f".{folder.name}.partial"
+    make_dirs(parent)
+    remove_tree(staging)  # a crash while writing
+    make_dirs(staging)
+    (staging / "model.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
     for column, frame in term_frequencies.items():
-        write_parquet(frame, folder / f"tf_{column}.parquet")
-    (folder / "blocking_rules.json").write_text(json.dumps(blocking_rules))
+        write_parquet(frame, staging / f"tf_{column}.parquet")
+    (staging / "blocking_rules.json").write_text(json.dumps(blocking_rules))
+    remove_tree(folder)  # no registry row names this version: a crash after publishing
+    if is_local(staging):
+        staging.rename(folder)  # atomic
+    else:
+        move_tree(staging, folder)  # an object store has no rename; the row below commits
     _record(
         env,
         version=version,
@@ -106,17 +155,16 @@ def save_model(
         records=records,
         user="pipeline",
         run_id=run_id,
+        reason=reason,
     )
     return StoredModel(version, folder, blocking_rules)
 
 
-def approve(env: Environment, version: int, user: str, run_id: str = "") -> StoredModel:
+def approve(
+    env: Environment, version: int, user: str, run_id: str = "", reason: str | None = None
+) -> StoredModel:
     """Approve a trained model for prediction (an explicit, recorded act)."""
-    book = registry(env)
-    trained = book.filter((pl.col("version") == version) & (pl.col("event") == "trained"))
-    if trained.height == 0:
-        raise LookupError(f"no trained entity-resolution model version {version}")
-    row = trained.row(0, named=True)
+    row = trained_row(env, version)
     _record(
         env,
         version=version,
@@ -127,8 +175,35 @@ def approve(env: Environment, version: int, user: str, run_id: str = "") -> Stor
         records=row["records"],
         user=user,
         run_id=run_id,
+        reason=reason,
     )
-    return StoredModel(version, storage_path(row["path"]), list(row["blocking_rules"]))
+    return stored_model(env, version)
+
+
+def maybe_auto_approve(
+    env: Environment, config: ResolutionConfig, stored: StoredModel, run_id: str
+) -> bool:
+    """Approve `stored` when no model is approved yet and `training.auto_approve_first` says so."""
+    if not config.training.auto_approve_first:
+        return False
+    if registry(env).filter(pl.col("event") == "approved").height > 0:
+        return False
+    approve(
+        env,
+        stored.version,
+        user="auto-approve-first",
+        run_id=run_id,
+        reason="no model was approved (training.auto_approve_first)",
+    )
+    return True
+
+
+def approved_records(env: Environment) -> int | None:
+    """How many records the latest approved model was trained on (None: none approved)."""
+    approved = registry(env).filter(pl.col("event") == "approved")
+    if approved.height == 0:
+        return None
+    return int(approved.sort("version")["records"][-1])
 
 
 def approved_model(env: Environment) -> StoredModel:
