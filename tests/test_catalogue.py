@@ -82,3 +82,24 @@ def test_yaml_that_is_not_a_mapping(tmp_path: Path) -> None:
     path.write_text("- just\n- a list\n")
     with pytest.raises(CatalogueError, match="broken.yml"):
         load_dataset(path)
+
+
+@pytest.mark.parametrize(
+    "refresh",
+    ["manual", "0 6 * * *", "0 9 * * MON", "0 9 * * mon-fri", "*/15 * * * *", "@daily", "@hourly"],
+)
+def test_refresh_accepts_what_dagster_schedules_accept(tmp_path: Path, refresh: str) -> None:
+    assert load_dataset(_write_variant(tmp_path, {"refresh": refresh})).refresh == refresh
+
+
+@pytest.mark.parametrize(
+    "refresh",
+    ["99 99 99 99 99", "0 9 * *", "0 0 9 * * *", "0 0 30 2 *", "@reboot", "every day", ""],
+)
+def test_refresh_refuses_what_is_not_a_schedule(tmp_path: Path, refresh: str) -> None:
+    path = _write_variant(tmp_path, {"refresh": refresh})
+    with pytest.raises(CatalogueError) as info:
+        load_dataset(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert f"refresh: {refresh!r} is neither 'manual' nor a valid cron schedule" in message

@@ -336,6 +336,32 @@ def test_partner_file_errors_name_the_file_and_the_key(tmp_path: Path) -> None:
         )
 
 
+def _partner_file(tmp_path: Path, schedule: str) -> Path:
+    path = tmp_path / "rocu_east.yml"
+    path.write_text(
+        "name: rocu_east\ntitle: t\nclearance: SECRET\npurpose: p\nagreement: a\n"
+        f"schedule: {schedule!r}\ntables:\n  - {{table: gold.entities, "
+        "max_classification: SECRET, columns: [entity_id]}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("schedule", ["manual", "0 6 * * 1", "0 6 * * MON", "@weekly"])
+def test_partner_schedule_accepts_what_dagster_accepts(tmp_path: Path, schedule: str) -> None:
+    partner = load_partner(_partner_file(tmp_path, schedule))
+    assert partner.schedule == schedule and partner.scheduled == (schedule != "manual")
+
+
+@pytest.mark.parametrize("schedule", ["99 99 99 99 99", "0 6 * * 8", "0 6 * *", "@reboot"])
+def test_partner_schedule_refuses_what_is_not_a_schedule(tmp_path: Path, schedule: str) -> None:
+    path = _partner_file(tmp_path, schedule)
+    with pytest.raises(CatalogueError) as info:
+        load_partner(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: schedule: {schedule!r} is neither 'manual' nor a valid")
+    assert "\n" not in message
+
+
 def test_unknown_columns_are_refused_naming_them(lake: Environment) -> None:
     partner = _partner(
         tables=[

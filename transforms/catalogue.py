@@ -18,7 +18,7 @@ Classification = Literal["OFFICIAL", "SECRET", "TOP_SECRET"]
 CLASSIFICATION_RANK: dict[str, int] = {"OFFICIAL": 0, "SECRET": 1, "TOP_SECRET": 2}
 ColumnType = Literal["string", "int64", "float64", "bool", "date", "timestamp", "list<string>"]
 NOT_DATASETS = {"users", "entity_resolution"}
-_CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
+CRON_FORMS = "valid cron schedule (5 fields such as '0 9 * * MON', or '@daily')"
 _OWNER = re.compile(r"^(team:[A-Za-z0-9_\-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 
 
@@ -97,7 +97,7 @@ class Dataset(_Strict):
         if not _OWNER.match(self.owner):
             raise ValueError("owner: must be 'team:<name>' or an e-mail address")
         if self.refresh != "manual" and not is_cron(self.refresh):
-            raise ValueError(f"refresh: {self.refresh!r} is neither 'manual' nor a 5-field cron")
+            raise ValueError(f"refresh: {self.refresh!r} is neither 'manual' nor a {CRON_FORMS}")
         return self
 
     @property
@@ -113,9 +113,16 @@ def _dupes(names: list[str]) -> set[str]:
 
 
 def is_cron(text: str) -> bool:
-    """A 5-field cron string (the form Dagster schedules accept)."""
-    fields = text.split()
-    return len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields)
+    """A cron string Dagster's schedules accept: 5 fields with names and ranges checked by
+    croniter (`0 9 * * MON`, `*/15 * * * *`), or an alias such as `@daily`.
+
+    The check is the very one `dg.ScheduleDefinition` applies (croniter, vendored in Dagster), so
+    an entry that loads here cannot fail later as a schedule. Imported on first use: the module
+    itself stays free of Dagster.
+    """
+    from dagster._utils.schedules import is_valid_cron_string
+
+    return is_valid_cron_string(text)
 
 
 def load_dataset(path: Path) -> Dataset:

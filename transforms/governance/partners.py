@@ -15,7 +15,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from transforms.catalogue import CLASSIFICATION_RANK, CatalogueError, Classification, is_cron
+from transforms.catalogue import (
+    CLASSIFICATION_RANK,
+    CRON_FORMS,
+    CatalogueError,
+    Classification,
+    is_cron,
+)
 
 PARTNERS_FOLDER = "partners"
 LINK_TYPES = ("shared_address", "shared_phone", "called")
@@ -110,7 +116,7 @@ class Partner(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Partner:
         if self.schedule != "manual" and not is_cron(self.schedule):
-            raise ValueError(f"schedule: {self.schedule!r} is neither 'manual' nor a 5-field cron")
+            raise ValueError(f"schedule: {self.schedule!r} is neither 'manual' nor a {CRON_FORMS}")
         names = [t.table for t in self.tables]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
