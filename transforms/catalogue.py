@@ -14,8 +14,10 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-Classification = Literal["OFFICIAL", "SECRET", "TOP_SECRET"]
-CLASSIFICATION_RANK: dict[str, int] = {"OFFICIAL": 0, "SECRET": 1, "TOP_SECRET": 2}
+from transforms.contract import CLASSIFICATION_RANK as CLASSIFICATION_RANK  # re-exported
+from transforms.contract import Classification as Classification
+from transforms.contract import highest as highest
+
 ColumnType = Literal["string", "int64", "float64", "bool", "date", "timestamp", "list<string>"]
 NOT_DATASETS = {"users", "entity_resolution"}
 CRON_FORMS = "valid cron schedule (5 fields such as '0 9 * * MON', or '@daily')"
@@ -158,8 +160,3 @@ def load_catalogue(catalogue_dir: Path) -> dict[str, Dataset]:
     if not catalogue_dir.is_dir():
         raise CatalogueError(f"{catalogue_dir}: catalogue folder not found")
     return {d.name: d for d in map(load_dataset, dataset_files(catalogue_dir))}
-
-
-def highest(classifications: list[str]) -> str:
-    """High-water mark of classifications."""
-    return max(classifications, key=CLASSIFICATION_RANK.__getitem__)

@@ -12,15 +12,8 @@ import duckdb
 import polars as pl
 
 from transforms.config import Environment
+from transforms.contract import SILVER_TABLES as SILVER_TABLES  # re-exported
 from transforms.delta_io import write_commit
-
-SILVER_TABLES = (
-    "person_records",
-    "addresses",
-    "comms_identifiers",
-    "document_identifiers",
-    "comms_events",
-)
 
 
 @dataclass(frozen=True)

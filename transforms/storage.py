@@ -12,6 +12,7 @@ through `staged`; delta-rs takes `str(path)` either way and reads the standard A
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -117,6 +118,15 @@ def write_parquet(frame: pl.DataFrame, path: StoragePath) -> None:
     """Write a DataFrame as Parquet in one atomic step."""
     with staged(path) as local:
         frame.write_parquet(local)
+
+
+def sha256_file(path: StoragePath) -> str:
+    """Checksum a file in chunks, so large files need little memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def remove_tree(path: StoragePath, *, ignore_errors: bool = False) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from transforms.catalogue import CLASSIFICATION_RANK, CatalogueError, Classification
+from transforms.catalogue import CatalogueError
+from transforms.contract import Classification, within
 
 
 class UnknownUser(LookupError):
@@ -29,7 +30,7 @@ class User(BaseModel):
 
     def may_see(self, classification: str) -> bool:
         """Whether something classified `classification` is within this user's clearance."""
-        return CLASSIFICATION_RANK[classification] <= CLASSIFICATION_RANK[self.clearance]
+        return within(classification, self.clearance)
 
 
 class _UsersFile(BaseModel):

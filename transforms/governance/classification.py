@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from transforms.catalogue import CLASSIFICATION_RANK
 from transforms.config import Environment
+from transforms.contract import CLASSIFICATION_RANK, LOWEST, highest
 from transforms.delta_io import read_path
 from transforms.publish import append_frame
 
@@ -39,7 +39,7 @@ def propagate(
             value = roots[asset]
         else:
             ups = [level(p, (*trail, asset)) for p in sorted(parents.get(asset, set()))]
-            value = max(ups, key=CLASSIFICATION_RANK.__getitem__) if ups else "OFFICIAL"
+            value = highest(ups) if ups else LOWEST
         resolved[asset] = value
         return value
 

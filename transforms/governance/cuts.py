@@ -36,21 +36,22 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from transforms.catalogue import CLASSIFICATION_RANK, highest, load_catalogue
+from transforms.catalogue import load_catalogue
 from transforms.config import Environment
+from transforms.contract import ABOVE_ALL as ABOVE_ALL  # re-exported
+from transforms.contract import CLASSIFICATION_RANK, HIGHEST, LOWEST, highest
+from transforms.contract import RANK_TO_CLASS as RANK_NAMES
+from transforms.contract import rank_expr as rank  # re-exported: `rank(expr)`
 from transforms.delta_io import TableNotFound, open_table, read_path
 from transforms.governance.partners import Partner, TableCut, within
-from transforms.ingest.delivery import sha256_file
 from transforms.publish import append_frame
-from transforms.storage import StoragePath, make_dirs, remove_tree, staged
+from transforms.storage import StoragePath, make_dirs, remove_tree, sha256_file, staged
 
 DISCLOSURES = "ops.disclosures"
 MANIFEST = "manifest.json"
 CLASSIFICATION = "classification"
 ENTITIES = "gold.entities"
 LINKS = "gold.entity_links"
-ABOVE_ALL = max(CLASSIFICATION_RANK.values()) + 1
-RANK_NAMES = {rank: name for name, rank in CLASSIFICATION_RANK.items()}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_PATTERN = "^[" + re.escape("".join(FORMULA_START)) + "]"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -178,13 +179,6 @@ class _Reader:
             self._frames[table] = frame
             self.versions[table] = delta.version()
         return self._frames[table], self.versions[table]
-
-
-def rank(expr: pl.Expr) -> pl.Expr:
-    """Classification rank; a missing or unknown classification ranks above every clearance."""
-    return expr.replace_strict(
-        CLASSIFICATION_RANK, default=ABOVE_ALL, return_dtype=pl.Int64
-    ).fill_null(ABOVE_ALL)
 
 
 def _entity_ranks(reader: _Reader) -> pl.DataFrame:
@@ -319,7 +313,7 @@ def _plan_table(
 def plan_cut(env: Environment, partner: Partner) -> tuple[list[_Planned], dict[str, int]]:
     """Read, check and filter every table of the cut; raises `CutRefused` before any write."""
     catalogue = load_catalogue(env.catalogue_dir)
-    ceiling = highest([d.classification for d in catalogue.values()]) if catalogue else "TOP_SECRET"
+    ceiling = highest([d.classification for d in catalogue.values()]) if catalogue else HIGHEST
     reader = _Reader(env, partner.name)
     planned = [
         _plan_table(partner, spec, reader, ceiling, set(catalogue)) for spec in partner.tables
@@ -410,7 +404,7 @@ def make_cut(
             for p in planned
         ]
         present = [t.classification for t in tables if t.classification]
-        classification = highest(present) if present else "OFFICIAL"
+        classification = highest(present) if present else LOWEST
         manifest = {
             "partner": partner.name,
             "title": partner.title,

@@ -30,7 +30,7 @@ from transforms.governance.purge import (
 from transforms.publish import append_frame
 from transforms.resolve import gold
 from transforms.spark.session import RECORD_COPY_FOLDERS
-from transforms.storage import StoragePath, read_parquet, write_parquet
+from transforms.storage import StoragePath, read_parquet, sha256_file, write_parquet
 
 DERIVED_REPORTS = ("er", "validations", "data_docs")
 
@@ -191,8 +191,6 @@ def _purge_truth(env: Environment, keys: set[str], log: PurgeLog) -> None:
     frame = read_parquet(truth)
     kept = frame.filter(~pl.col("record_key").is_in(sorted(keys)))
     if kept.height < frame.height:
-        from transforms.ingest.delivery import sha256_file
-
         log.removed_files.append((str(truth), sha256_file(truth)))
         write_parquet(kept, truth)
         log.rewritten_files.append((str(truth), sha256_file(truth)))
@@ -204,7 +202,6 @@ def _purge_model_term_frequencies(env: Environment, log: PurgeLog) -> None:
     persons = read_path(env.table_path("silver.person_records"))
     if persons is None:
         return
-    from transforms.ingest.delivery import sha256_file
     from transforms.resolve.features import canonical_name
 
     for tf in (

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from transforms.catalogue import (
-    CLASSIFICATION_RANK,
-    CRON_FORMS,
-    CatalogueError,
-    Classification,
-    is_cron,
-)
+from transforms.catalogue import CRON_FORMS, CatalogueError, is_cron
+from transforms.contract import LINK_TYPES as LINK_TYPES  # re-exported
+from transforms.contract import Classification, LinkType
+from transforms.contract import within as within  # re-exported: cuts and tests use it here
 
 PARTNERS_FOLDER = "partners"
-LINK_TYPES = ("shared_address", "shared_phone", "called")
-LinkType = Literal["shared_address", "shared_phone", "called"]
 _NAME = r"^[a-z][a-z0-9_]*$"
 _TABLE = r"^(gold|silver)\.[a-z][a-z0-9_]*$"
 _COLUMN = re.compile(_NAME)
@@ -132,11 +126,6 @@ class Partner(_Strict):
     @property
     def scheduled(self) -> bool:
         return self.schedule != "manual"
-
-
-def within(classification: str, clearance: str) -> bool:
-    """Whether `classification` is at or below `clearance`."""
-    return CLASSIFICATION_RANK[classification] <= CLASSIFICATION_RANK[clearance]
 
 
 def parse_partner(raw: object, source: str | Path, stem: str | None = None) -> Partner:

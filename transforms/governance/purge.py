@@ -20,8 +20,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
-from transforms.ingest.delivery import sha256_file
-from transforms.storage import StoragePath, readable, staged, storage_path
+from transforms.storage import StoragePath, readable, sha256_file, staged, storage_path
 from transforms.storage import remove_tree as remove_folder
 
 KEY_COLUMNS = ("record_key", "record_key_l", "record_key_r", "event_key")

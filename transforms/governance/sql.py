@@ -30,8 +30,9 @@ import polars as pl
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
-from transforms.catalogue import CLASSIFICATION_RANK, Dataset, highest, load_catalogue
+from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment
+from transforms.contract import CLASSIFICATION_RANK, HIGHEST, LOWEST, highest
 from transforms.governance.audit import audit
 from transforms.storage import StoragePath
 from transforms.users import UnknownUser, User, get_user
@@ -98,7 +99,7 @@ def available_tables(env: Environment) -> dict[str, StoragePath]:
 def table_classification(table: str, snapshot: DeltaTable, catalogue: dict[str, Dataset]) -> str:
     """Bronze: the catalogue entry's. Silver and gold: the highest value in the `classification`
     column of this snapshot; without such a column, the highest in the catalogue (safe default)."""
-    default = highest([d.classification for d in catalogue.values()] or ["TOP_SECRET"])
+    default = highest([d.classification for d in catalogue.values()] or [HIGHEST])
     layer, name = table.split(".", 1)
     if layer == "bronze":
         return catalogue[name].classification if name in catalogue else default
@@ -107,11 +108,11 @@ def table_classification(table: str, snapshot: DeltaTable, catalogue: dict[str, 
         return default
     values = pc.unique(dataset.to_table(columns=[CLASSIFICATION_COLUMN]).column(0)).to_pylist()
     present = [
-        v if v in CLASSIFICATION_RANK else "TOP_SECRET"  # an unknown label is treated as the top
+        v if v in CLASSIFICATION_RANK else HIGHEST  # an unknown label is treated as the top
         for v in values
         if v is not None
     ]
-    return highest(present) if present else "OFFICIAL"
+    return highest(present) if present else LOWEST
 
 
 # --- statement checks (before anything runs) ----------------------------------------------------

@@ -11,6 +11,7 @@ from transforms.catalogue import Dataset
 from transforms.config import Environment
 from transforms.ingest.errors import DeliveryRejected
 from transforms.storage import StoragePath, make_dirs, move_tree
+from transforms.storage import sha256_file as sha256_file  # re-exported: moved to storage
 
 
 @dataclass(frozen=True)
@@ -54,15 +55,6 @@ def open_delivery(dataset: Dataset, folder: StoragePath) -> Delivery:
         files=files,
         sha256=tuple(sha256_file(p) for p in files),
     )
-
-
-def sha256_file(path: StoragePath) -> str:
-    """Checksum a file in chunks, so large deliveries need little memory."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def quarantine(env: Environment, delivery: Delivery, rejection: DeliveryRejected) -> StoragePath:

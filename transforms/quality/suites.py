@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import PROJECT_ROOT, disable_telemetry
+from transforms.contract import CLASSIFICATIONS, LINK_TYPES, TABLE_KEYS
 from transforms.ingest.pipeline import LINEAGE_FIELDS
 
 if TYPE_CHECKING:
@@ -53,10 +54,8 @@ LAYERS = ("bronze", "silver", "gold")
 LINEAGE_COLUMNS: tuple[str, ...] = tuple(f.name for f in LINEAGE_FIELDS)
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
-CLASSIFICATIONS = ("OFFICIAL", "SECRET", "TOP_SECRET")
 IDENTIFIER_TYPES = ("phone", "email", "imei")
 DOCUMENT_TYPES = ("passport", "national_id", "driving_licence")
-LINK_TYPES = ("shared_address", "shared_phone", "called")
 GENDERS = ("M", "F")
 
 UK_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$"
@@ -331,7 +330,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         unique=("record_key",),
         key_not_null=("record_key",),
-        sample_key="record_key",
+        sample_key=TABLE_KEYS["person_records"],
         lineage=("source_dataset", "source_version", "source_record_id"),
         required=("classification",),
         accepted={"classification": CLASSIFICATIONS, "gender": GENDERS},
@@ -349,7 +348,7 @@ TABLES: tuple[TableSpec, ...] = (
         columns=("record_key", "address_line", "town", "postcode", "country", "classification"),
         unique=("record_key", "address_line", "town", "postcode", "country"),
         key_not_null=("record_key",),
-        sample_key="record_key",
+        sample_key=TABLE_KEYS["addresses"],
         required=("classification",),
         accepted={"classification": CLASSIFICATIONS},
         patterns=(
@@ -366,7 +365,7 @@ TABLES: tuple[TableSpec, ...] = (
         columns=("record_key", "identifier_type", "identifier", "classification"),
         unique=("record_key", "identifier_type", "identifier"),
         key_not_null=("record_key", "identifier_type", "identifier"),
-        sample_key="record_key",
+        sample_key=TABLE_KEYS["comms_identifiers"],
         required=("classification",),
         accepted={"classification": CLASSIFICATIONS, "identifier_type": IDENTIFIER_TYPES},
         patterns=(
@@ -394,7 +393,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         unique=("record_key", "document_type", "document_number"),
         key_not_null=("record_key", "document_number"),
-        sample_key="record_key",
+        sample_key=TABLE_KEYS["document_identifiers"],
         required=("classification",),
         accepted={"classification": CLASSIFICATIONS, "document_type": DOCUMENT_TYPES},
         patterns=(
@@ -420,7 +419,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         unique=("event_key",),
         key_not_null=("event_key",),
-        sample_key="event_key",
+        sample_key=TABLE_KEYS["comms_events"],
         lineage=("source_dataset", "source_version"),
         required=("classification",),
         accepted={"classification": CLASSIFICATIONS},
@@ -446,7 +445,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         unique=("entity_id",),
         key_not_null=("entity_id",),
-        sample_key="entity_id",
+        sample_key=TABLE_KEYS["entities"],
         required=("classification",),
         accepted={"classification": CLASSIFICATIONS},
         patterns=(("entity_id", ENTITY_ID, "`E` and 15 upper-case hex digits", None),),
@@ -466,7 +465,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         unique=("record_key",),
         key_not_null=("entity_id", "record_key"),
-        sample_key="record_key",
+        sample_key=TABLE_KEYS["entity_records"],
         lineage=("source_dataset",),
         required=("classification",),
         accepted={"classification": CLASSIFICATIONS},
@@ -486,7 +485,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         unique=("entity_id_a", "entity_id_b", "link_type"),
         key_not_null=("entity_id_a", "entity_id_b", "link_type"),
-        sample_key="entity_id_a",
+        sample_key=TABLE_KEYS["entity_links"],
         required=("classification",),
         accepted={"classification": CLASSIFICATIONS, "link_type": LINK_TYPES},
         ranges=(("weight", 0, None, "greater than 0", True),),

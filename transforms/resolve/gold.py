@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.catalogue import CLASSIFICATION_RANK
+from transforms.contract import CALLED, CLASSIFICATION_RANK, SHARED_ADDRESS, SHARED_PHONE
+from transforms.contract import RANK_TO_CLASS as RANK_TO_CLASS  # re-exported
 
-RANK_TO_CLASS = {rank: name for name, rank in CLASSIFICATION_RANK.items()}
 MAX_ENTITIES_PER_SHARED_VALUE = 25  # a tower block or a switchboard number links nobody
 
 
@@ -167,7 +167,7 @@ def entity_links(
         .select(
             "entity_id_a",
             "entity_id_b",
-            pl.lit("called").alias("link_type"),
+            pl.lit(CALLED).alias("link_type"),
             "weight",
             "evidence",
             "classification",
@@ -175,8 +175,8 @@ def entity_links(
     )
     links = pl.concat(
         [
-            _shared(address_values, "address", "shared_address"),
-            _shared(phone_values, "phone", "shared_phone"),
+            _shared(address_values, "address", SHARED_ADDRESS),
+            _shared(phone_values, "phone", SHARED_PHONE),
             calls,
         ]
     )

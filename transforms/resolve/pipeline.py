@@ -8,6 +8,8 @@ import polars as pl
 
 from transforms.catalogue import load_catalogue
 from transforms.config import Environment
+from transforms.contract import GOLD_TABLES as GOLD_TABLES  # re-exported: orchestration uses it
+from transforms.contract import SILVER_TABLES
 from transforms.delta_io import read_path, read_table
 from transforms.resolve import gold
 from transforms.resolve.clustering import constrained_clusters
@@ -16,8 +18,6 @@ from transforms.resolve.features import person_features
 from transforms.resolve.registry import StoredModel, approved_model
 from transforms.resolve.scoring import Scored, feature_hashes, score_all, score_incremental
 from transforms.resolve.stable_ids import assign_entity_ids
-
-GOLD_TABLES = ("entities", "entity_records", "entity_links", "entity_evidence")
 
 
 @dataclass
@@ -32,16 +32,7 @@ class Resolution:
 
 
 def silver_features(env: Environment) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
-    silver = {
-        name: read_table(env, f"silver.{name}")
-        for name in (
-            "person_records",
-            "addresses",
-            "comms_identifiers",
-            "document_identifiers",
-            "comms_events",
-        )
-    }
+    silver = {name: read_table(env, f"silver.{name}") for name in SILVER_TABLES}
     features = person_features(
         silver["person_records"],
         silver["addresses"],
