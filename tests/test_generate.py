@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from orchestration.cli import app
 from transforms.catalogue import dataset_files
 from transforms.generate import GenerationReport, generate_catalogue
 from transforms.generate.contracts import Contract, load_contracts
@@ -89,6 +92,37 @@ def test_every_dataset_and_delivery_is_written(run, contracts) -> None:
     # Roughly 3-6 records per person in the first delivery.
     first = sum(v for (_, d), v in report.rows.items() if d == D0)
     assert 3 * 1500 <= first <= 6 * 1500
+    assert report.skipped == ()
+
+
+def _catalogue_with_a_real_dataset(tmp_path: Path) -> Path:
+    """The project catalogue plus `my_dataset`, an entry the generator knows nothing of."""
+    catalogue = tmp_path / "catalogue"
+    shutil.copytree(CATALOGUE, catalogue)
+    entry = yaml.safe_load((CATALOGUE / "electoral_roll.yml").read_text(encoding="utf-8"))
+    entry["name"] = "my_dataset"
+    (catalogue / "my_dataset.yml").write_text(yaml.safe_dump(entry), encoding="utf-8")
+    return catalogue
+
+
+def test_datasets_without_a_generator_are_skipped_and_named(
+    tmp_path: Path, contracts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalogue = _catalogue_with_a_real_dataset(tmp_path)
+    landing_dir, truth_dir = tmp_path / "landing", tmp_path / "truth"
+    report = generate_catalogue(catalogue, landing_dir, truth_dir, people=300, seed=5, start=START)
+    assert report.skipped == ("my_dataset",)
+    assert {name for name, _ in report.rows} == set(contracts)
+    assert {p.name for p in landing_dir.iterdir()} == set(contracts)
+    assert "my_dataset" not in set(pl.read_parquet(truth_dir / "record_truth.parquet")["dataset"])
+
+    # The command says what it skipped, and succeeds.
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LAKEHOUSE_CATALOGUE", str(catalogue))
+    result = CliRunner().invoke(app, ["generate", "--people", "300"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "skipped (no generator): my_dataset" in result.output
+    assert "generated " in result.output
 
 
 def test_columns_are_the_catalogue_columns_in_order(run, contracts) -> None:

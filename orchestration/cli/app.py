@@ -46,7 +46,10 @@ def generate(
     start: Annotated[str, typer.Option(help="Date of the first delivery (ISO).")] = "2026-10-05",
     overwrite: Annotated[bool, typer.Option(help="Replace existing delivery folders.")] = False,
 ) -> None:
-    """Write a synthetic delivery of every catalogue dataset into landing/, truth into truth/."""
+    """Write a synthetic delivery of every catalogue dataset into landing/, truth into truth/.
+
+    Catalogued datasets without a generator (real ones) are skipped and named.
+    """
     from transforms.generate import generate_catalogue
 
     env = get_environment()
@@ -67,6 +70,8 @@ def generate(
         f"generated {report.total_records:,} records for {report.people:,} people "
         f"in {report.seconds:.2f}s ({report.records_per_second:,.0f} records/s) into {env.landing}"
     )
+    for name in report.skipped:
+        console.print(f"skipped (no generator): {name}")
 
 
 @app.command()

@@ -65,6 +65,7 @@ class GenerationReport:
     seconds: float
     records_per_second: float
     files: dict[tuple[str, str], StoragePath] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()  # catalogued datasets without a generator (real ones), sorted
 
 
 def generate_catalogue(
@@ -79,18 +80,21 @@ def generate_catalogue(
     interval_days: int = 7,
     overwrite: bool = False,
 ) -> GenerationReport:
-    """Generate every catalogued dataset's deliveries and the hidden truth.
+    """Generate the deliveries of every catalogued dataset that has a generator, and the truth.
 
+    A catalogued dataset without a generator (a real one a steward has added) is skipped and
+    named in the report's `skipped`; ValueError only if no catalogued dataset has a generator.
     Raises FileExistsError (before writing anything) if a delivery folder exists and
     `overwrite` is False: a delivery that may already have been ingested is never changed.
     """
     began = time.perf_counter()
     if people < 1 or deliveries < 1 or interval_days < 1:
         raise ValueError("people, deliveries and interval_days must be positive")
-    contracts = load_contracts(Path(catalogue_dir))
-    missing = sorted(set(contracts) - set(BUILDERS))
-    if missing:
-        raise ValueError(f"no generator registered for catalogued datasets {missing}")
+    catalogued = load_contracts(Path(catalogue_dir))
+    skipped = tuple(sorted(set(catalogued) - set(BUILDERS)))
+    contracts = {name: c for name, c in catalogued.items() if name in BUILDERS}
+    if not contracts:
+        raise ValueError(f"no catalogued dataset has a synthetic generator: {list(skipped)}")
     dates = tuple(start + timedelta(days=k * interval_days) for k in range(deliveries))
     landing_dir, truth_dir = storage_path(landing_dir), storage_path(truth_dir)
     _refuse_existing(landing_dir, contracts, dates, overwrite)
@@ -164,6 +168,7 @@ def generate_catalogue(
         seconds=seconds,
         records_per_second=total / seconds if seconds > 0 else float("inf"),
         files=files,
+        skipped=skipped,
     )
 
 
