@@ -17,14 +17,13 @@ from tests.conftest import CATALOGUE, copy_lakehouse
 from transforms.catalogue import CatalogueError
 from transforms.config import Environment
 from transforms.delta_io import read_path, read_table
+from transforms.governance.clearance import restrict_for
+from transforms.governance.search_ledger import SEARCH_LOG, monthly_output
 from transforms.resolve.features import name_variants
 from transforms.resolve.pipeline import silver_features
 from transforms.resolve.search import (
     RESULT_SCHEMA,
-    SEARCH_LOG,
-    monthly_output,
     read_subjects,
-    restrict_for,
     search,
     subjects_to_features,
 )

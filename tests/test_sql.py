@@ -21,6 +21,7 @@ from tests.conftest import copy_lakehouse
 from transforms.config import Environment
 from transforms.delta_io import read_path, read_table
 from transforms.governance.audit import AUDIT_LOG, audit
+from transforms.governance.search_ledger import log_search
 from transforms.governance.sql import (
     QueryFailed,
     QueryRefused,
@@ -28,7 +29,6 @@ from transforms.governance.sql import (
     connect,
     run_query,
 )
-from transforms.resolve.search import log_search
 
 pytestmark = pytest.mark.slow
 

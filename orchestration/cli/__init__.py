@@ -5,6 +5,7 @@ from orchestration.cli import (  # noqa: F401  (register commands on `app`)
     er_commands,
     governance_commands,
     quality_commands,
+    search_commands,
     sql_commands,
 )
 from orchestration.cli.app import app

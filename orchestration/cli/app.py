@@ -7,8 +7,6 @@ import json
 import os
 import signal
 import sys
-import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -131,83 +129,6 @@ def history_command(
         ]
     )
     print_frame(frame, title=table)
-
-
-@app.command("search")
-def search_command(
-    subjects: Annotated[
-        Path,
-        typer.Option(
-            "--subjects",
-            help="CSV of subjects; columns (any subset, any case): subject_id, name, given_name, "
-            "family_name, date_of_birth (YYYY-MM-DD or DD/MM/YYYY), postcode, phone.",
-        ),
-    ],
-    task: Annotated[str, typer.Option("--task", help="The task or case reference searched for.")],
-    user: Annotated[str, typer.Option("--user", help="Who searches (catalogue/users.yml).")],
-    purpose: Annotated[str, typer.Option("--purpose", help="Why the search is necessary.")],
-    output_format: Annotated[
-        str, typer.Option("--format", help="table, csv or json (csv and json: summary on stderr).")
-    ] = "table",
-) -> None:
-    """Bulk search a list of subjects against the resolved entities, audited and counted."""
-    import duckdb
-
-    from transforms.resolve.registry import NoApprovedModel
-    from transforms.resolve.search import counts, log_search, read_subjects, restrict_for, search
-    from transforms.users import UnknownUser, get_user
-
-    env = get_environment()
-    if output_format not in ("table", "csv", "json"):
-        fail(f"--format must be table, csv or json, not {output_format!r}")
-    if not task.strip():
-        fail("--task must give the task or case reference the search is for")
-    if not purpose.strip():
-        fail("--purpose must say why the search is necessary")
-    try:
-        searcher = get_user(env.catalogue_dir, user)
-    except (UnknownUser, CatalogueError) as exc:
-        fail(str(exc))
-    try:
-        started = time.perf_counter()
-        results = search(env, read_subjects(subjects))
-        visible, withheld = restrict_for(env, results, searcher.clearance)
-        seconds = time.perf_counter() - started
-    except (ValueError, NoApprovedModel, TableNotFound) as exc:
-        fail(str(exc))
-    found, shown = counts(results), counts(visible)
-    search_id = uuid.uuid4().hex
-    try:
-        log_search(
-            env,
-            task.strip(),
-            searcher.name,
-            purpose.strip(),
-            found.subjects,
-            found.matched,
-            found.links,
-            seconds,
-            search_id,
-        )
-    except duckdb.Error as exc:  # the Delta ledger row is written first; only the SQL copy lags
-        print(
-            f"lakehouse: warning: gold.monthly_search_output not refreshed: {exc}", file=sys.stderr
-        )
-    summary = (
-        f"search {search_id}: {shown.subjects} subjects, {shown.matched} matched, "
-        f"{withheld} withheld, {shown.links} links, {seconds:.2f}s"
-    )
-    if output_format == "json":
-        print(json.dumps(visible.to_dicts(), indent=2, default=str))
-        print(summary, file=sys.stderr)
-        return
-    flat = visible.with_columns(pl.col("linked_entities").list.join(" "))
-    if output_format == "csv":
-        print(flat.write_csv(), end="")
-        print(summary, file=sys.stderr)
-        return
-    print_frame(flat, title=f"search {task.strip()}")
-    console.print(summary)
 
 
 @app.command()

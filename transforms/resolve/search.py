@@ -7,31 +7,28 @@ a record exactly when that record would have joined the subject's entity. Matche
 their entities (`gold.entity_records`); each entity carries its best name, date of birth,
 classification and the entities linked to it (`gold.entity_links`).
 
-Every search is logged in the Delta ledger `ops.search_log`; `monthly_output` turns the ledger
-into the monthly figures inspectors ask for, also kept in the warehouse as
-`gold.monthly_search_output`.
+This module only matches. What a user may see, and the ledger every search is logged in, are
+governance (`transforms.governance.clearance`, `transforms.governance.search_ledger`); callers
+search through `transforms.governance.search.audited_search`, which audits every search.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 
-from transforms.catalogue import CLASSIFICATION_RANK
 from transforms.config import Environment
-from transforms.delta_io import read_path, read_table
-from transforms.governance.audit import audit
+from transforms.contract import LOWEST
+from transforms.delta_io import read_table
 from transforms.normalise.addresses import normalise_postcode
 from transforms.normalise.dates import parse_birth
 from transforms.normalise.names import parse_name
 from transforms.normalise.phones import to_e164
 from transforms.normalise.text import name_part
-from transforms.publish import append_frame, copy_to_warehouse
 from transforms.resolve.backend import model_api, to_polars
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.features import FEATURE_COLUMNS, canonical_name, name_variants
@@ -41,7 +38,7 @@ from transforms.resolve.registry import StoredModel, approved_model
 
 SUBJECT_DATASET = "search_subjects"
 SUBJECT_PREFIX = "subject:"
-SUBJECT_CLASSIFICATION = "OFFICIAL"
+SUBJECT_CLASSIFICATION = LOWEST
 SUBJECT_COLUMNS = (
     "subject_id",
     "name",
@@ -51,9 +48,6 @@ SUBJECT_COLUMNS = (
     "postcode",
     "phone",
 )
-SEARCH_LOG = "ops.search_log"
-MONTHLY_TABLE = "monthly_search_output"  # gold.monthly_search_output in the warehouse
-
 FEATURE_SCHEMA = {
     "unique_id": pl.String,
     "source_dataset": pl.String,
@@ -77,26 +71,6 @@ RESULT_SCHEMA = {
     "date_of_birth": pl.Date,
     "classification": pl.String,
     "linked_entities": pl.List(pl.String),
-}
-LOG_SCHEMA = pa.schema(
-    [
-        ("task", pa.string()),
-        ("user", pa.string()),
-        ("purpose", pa.string()),
-        ("subjects", pa.int64()),
-        ("entities_matched", pa.int64()),
-        ("links_found", pa.int64()),
-        ("seconds", pa.float64()),
-        ("searched_at", pa.timestamp("us", tz="UTC")),
-        ("search_id", pa.string()),
-    ]
-)
-MONTHLY_SCHEMA = {
-    "month": pl.Date,
-    "bulk_searches": pl.Int64,
-    "entities_searched": pl.Int64,
-    "entities_matched": pl.Int64,
-    "links_found": pl.Int64,
 }
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UK_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
@@ -363,75 +337,7 @@ def search(
     )
 
 
-# --- clearance ------------------------------------------------------------------------------
-
-
-def _rank(column: str) -> pl.Expr:
-    """Classification rank; an unknown or missing classification ranks above every clearance."""
-    above_all = max(CLASSIFICATION_RANK.values()) + 1
-    return (
-        pl.col(column)
-        .replace_strict(CLASSIFICATION_RANK, default=above_all, return_dtype=pl.Int64)
-        .fill_null(above_all)
-    )
-
-
-def restrict(
-    results: pl.DataFrame, clearance: str, entities: pl.DataFrame, links: pl.DataFrame
-) -> tuple[pl.DataFrame, int]:
-    """What a user cleared to `clearance` may see, and how many matched entities were withheld.
-
-    Matches with an entity classified above the clearance are dropped (a subject left with
-    none appears once with a null entity_id); linked entities are kept only when both the link
-    and the linked entity are within the clearance.
-    """
-    limit = CLASSIFICATION_RANK[clearance]
-    above = results.filter(pl.col("entity_id").is_not_null() & (_rank("classification") > limit))
-    withheld = above["entity_id"].n_unique()
-    visible_entities = entities.filter(_rank("classification") <= limit).select("entity_id")
-    visible_links = (
-        links.filter(_rank("classification") <= limit)
-        .join(visible_entities, left_on="entity_id_a", right_on="entity_id", how="semi")
-        .join(visible_entities, left_on="entity_id_b", right_on="entity_id", how="semi")
-    )
-    kept = results.filter(pl.col("entity_id").is_null() | (_rank("classification") <= limit))
-    kept = (
-        kept.drop("linked_entities")
-        .join(linked_entities(visible_links), on="entity_id", how="left")
-        .with_columns(
-            pl.when(pl.col("entity_id").is_not_null())
-            .then(pl.col("linked_entities").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-            .alias("linked_entities")
-        )
-    )
-    emptied = (
-        results.select("subject_id")
-        .unique(maintain_order=True)
-        .join(kept.select("subject_id"), on="subject_id", how="anti")
-        .with_columns(pl.lit(None, dtype=pl.String).alias("entity_id"))
-    )
-    order = results.select("subject_id").unique(maintain_order=True).with_row_index("_order")
-    visible = (
-        pl.concat([kept, emptied], how="diagonal_relaxed")
-        .join(order, on="subject_id")
-        .sort(
-            "_order",
-            pl.col("match_probability").fill_null(-1.0),
-            "entity_id",
-            descending=[False, True, False],
-        )
-        .select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
-    )
-    return visible, withheld
-
-
-def restrict_for(
-    env: Environment, results: pl.DataFrame, clearance: str
-) -> tuple[pl.DataFrame, int]:
-    """`restrict` against the current gold tables."""
-    return restrict(
-        results, clearance, read_table(env, "gold.entities"), read_table(env, "gold.entity_links")
-    )
+# --- figures -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -457,71 +363,3 @@ def counts(results: pl.DataFrame) -> SearchCounts:
     return SearchCounts(
         results["subject_id"].n_unique(), matched["entity_id"].n_unique(), pairs.height
     )
-
-
-# --- the ledger and the monthly figures -----------------------------------------------------
-
-
-def log_search(
-    env: Environment,
-    task: str,
-    user: str,
-    purpose: str,
-    subjects_count: int,
-    matches: int,
-    links: int,
-    seconds: float,
-    run_id: str,
-) -> str:
-    """Append one row to `ops.search_log` and refresh `gold.monthly_search_output`; returns the search id."""
-    row = {
-        "task": task,
-        "user": user,
-        "purpose": purpose,
-        "subjects": subjects_count,
-        "entities_matched": matches,
-        "links_found": links,
-        "seconds": round(float(seconds), 3),
-        "searched_at": datetime.now(UTC),
-        "search_id": run_id,
-    }
-    frame = pl.from_arrow(pa.Table.from_pylist([row], schema=LOG_SCHEMA))
-    assert isinstance(frame, pl.DataFrame)
-    append_frame(env, SEARCH_LOG, frame, run_id=run_id)
-    audit(
-        env,
-        user=user,
-        purpose=purpose,
-        action="search",
-        sql=None,
-        tables=["gold.entities", "gold.entity_records", "gold.entity_links"],
-        rows=matches,
-        seconds=seconds,
-        outcome="allowed",
-        run_id=run_id,
-    )
-    refresh_warehouse(env)
-    return run_id
-
-
-def monthly_output(env: Environment) -> pl.DataFrame:
-    """Per calendar month (UTC): bulk searches, entities searched and matched, links found."""
-    log = read_path(env.table_path(SEARCH_LOG))
-    if log is None or log.height == 0:
-        return pl.DataFrame(schema=MONTHLY_SCHEMA)
-    return (
-        log.group_by(pl.col("searched_at").dt.truncate("1mo").dt.date().alias("month"))
-        .agg(
-            pl.len().alias("bulk_searches"),
-            pl.col("subjects").sum().alias("entities_searched"),
-            pl.col("entities_matched").sum(),
-            pl.col("links_found").sum(),
-        )
-        .select([pl.col(c).cast(t) for c, t in MONTHLY_SCHEMA.items()])
-        .sort("month")
-    )
-
-
-def refresh_warehouse(env: Environment) -> None:
-    """Replace `gold.monthly_search_output` in the DuckDB warehouse with the current figures."""
-    copy_to_warehouse(env, "gold", {MONTHLY_TABLE: monthly_output(env)})
