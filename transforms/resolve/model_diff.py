@@ -81,7 +81,7 @@ class ModelDiff:
 def model_clusters(
     env: Environment, config: ResolutionConfig, features: pl.DataFrame, model: StoredModel
 ) -> pl.DataFrame:
-    """record_key, cluster_id: `model`'s clusters of `features`, as resolution would form them."""
+    """unique_id, cluster_id: `model`'s clusters of `features`, as resolution would form them."""
     scored = score_all(env, features, model, config.evidence_threshold)
     duplicate_free = [
         d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
@@ -89,7 +89,7 @@ def model_clusters(
     clusters = constrained_clusters(
         features, scored.edges, config.threshold_match_probability, duplicate_free
     )
-    return clusters.select(pl.col("unique_id").alias("record_key"), "cluster_id")
+    return clusters.select("unique_id", "cluster_id")
 
 
 def _pairs(sizes: pl.Expr) -> pl.Expr:
