@@ -5,19 +5,25 @@
 3. Blocking failure (schema, keys, lineage): publish nothing; the last good version stays.
 4. Otherwise rows failing a row-level expectation go to `ops.quarantine` and are left out; the
    rest is published to `delta/<layer>/<table>` (and the warehouse) in one commit.
+
+`audit_silver` is the silver policy: every silver table dbt built, in order, with lineage checked
+where the contract says so and the rows of quarantined persons left out of their child tables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from transforms.config import Environment
+from transforms.contract import CHILDREN_OF_PERSONS, LINEAGE_CHECKED, SILVER_TABLES, TABLE_KEYS
 from transforms.delta_io import write_commit
-from transforms.publish import publish_frames
-from transforms.quality.lineage import LineageResult
-from transforms.quality.results import check_rows, quarantine_rows, save_outcome
+from transforms.publish import publish_frames, read_warehouse_table
+from transforms.quality.lineage import LineageResult, silver_to_bronze
+from transforms.quality.results import check_rows, quarantine_rows, record_results, save_outcome
+from transforms.quality.suites import load_suite
 from transforms.quality.validate import ValidationOutcome, validate
 from transforms.storage import StoragePath
 
@@ -154,3 +160,37 @@ def audit_publish(
     published = publish_frames(env, layer, {table: frame}, run_id=run_id)[0]
     audit.published, audit.published_version, audit.rows = True, published.version, published.rows
     return audit
+
+
+def audit_silver(
+    env: Environment, run_id: str, tables: Sequence[str] = SILVER_TABLES
+) -> list[Audit]:
+    """Write-audit-publish every silver table dbt built in the warehouse, in `tables` order.
+
+    Lineage is checked for `LINEAGE_CHECKED` tables; rows of persons quarantined from
+    `person_records` are left out of `CHILDREN_OF_PERSONS` (counted in `excluded_with_parent`);
+    every check result is recorded in `ops.quality_results` (one commit). A table whose blocking
+    checks fail is not published (its last good version stays) and the rest go on.
+    """
+    quarantined_persons: set[str] = set()
+    audits: list[Audit] = []
+    for table in tables:
+        frame = read_warehouse_table(env, "silver", table)
+        audit = audit_publish(
+            env,
+            "silver",
+            table,
+            frame,
+            load_suite(env.expectations_dir / "silver" / f"{table}.json"),
+            run_id,
+            key=TABLE_KEYS[table],
+            lineage=silver_to_bronze(env, frame, f"{table}_to_bronze")
+            if table in LINEAGE_CHECKED
+            else None,
+            exclude_keys=quarantined_persons if table in CHILDREN_OF_PERSONS else None,
+        )
+        if table == "person_records":
+            quarantined_persons = audit.quarantined_keys
+        audits.append(audit)
+    record_results(env, [c for a in audits for c in a.checks], run_id)
+    return audits

@@ -1,0 +1,122 @@
+"""The silver and gold publication policies, without Dagster: `audit_silver` and `publish_gold`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.conftest import copy_lakehouse
+from transforms.config import Environment
+from transforms.contract import AUDITED_GOLD, GOLD_TABLES, SILVER_TABLES
+from transforms.delta_io import current_version, read_path, read_table
+from transforms.quality.wap import audit_silver
+from transforms.resolve.pipeline import Resolution
+from transforms.resolve.publish_gold import NOT_AUDITED, publish_gold
+from transforms.resolve.scoring import Scored
+
+pytestmark = pytest.mark.slow
+
+STAMPS = ("run_id", "recorded_at", "model_version")
+
+
+@pytest.fixture()
+def lake(built: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Environment:
+    return copy_lakehouse(built, tmp_path / "lake", monkeypatch)
+
+
+def versions(env: Environment, tables: list[str]) -> dict[str, int | None]:
+    return {t: current_version(env.table_path(t)) for t in tables}
+
+
+def results_of(env: Environment, run_id: str) -> pl.DataFrame:
+    results = read_path(env.table_path("ops.quality_results"))
+    assert results is not None
+    return results.filter(pl.col("run_id") == run_id)
+
+
+def test_audit_silver_publishes_every_table_of_the_warehouse(lake: Environment) -> None:
+    silver = [f"silver.{t}" for t in SILVER_TABLES]
+    before = versions(lake, silver)
+    audits = audit_silver(lake, "silver-run")
+    assert [a.table for a in audits] == silver
+    assert all(a.published and not a.blocking_failed for a in audits), [
+        (a.table, a.blocking_failed) for a in audits
+    ]
+    after = versions(lake, silver)
+    for audit in audits:
+        assert audit.published_version == after[audit.table]
+        assert after[audit.table] == (before[audit.table] or 0) + 1
+        assert audit.rows == read_table(lake, audit.table).height
+    checks = results_of(lake, "silver-run")
+    assert set(checks["asset"]) == set(silver)
+    assert {"lineage:person_records_to_bronze", "lineage:comms_events_to_bronze"} <= set(
+        checks["check"]
+    )
+
+
+def test_a_quarantined_person_takes_its_addresses_with_it(lake: Environment) -> None:
+    con = duckdb.connect(str(lake.warehouse))
+    try:
+        key = con.sql("select record_key from silver.addresses order by record_key limit 1")
+        record_key = key.fetchone()[0]  # type: ignore[index]
+        con.execute(
+            "update silver.person_records set gender = 'X' where record_key = ?", [record_key]
+        )
+        children = con.execute(
+            "select count(*) from silver.addresses where record_key = ?", [record_key]
+        ).fetchone()[0]  # type: ignore[index]
+    finally:
+        con.close()
+    audits = {a.table: a for a in audit_silver(lake, "quarantine-run")}
+    persons, addresses = audits["silver.person_records"], audits["silver.addresses"]
+    assert persons.published and record_key in persons.quarantined_keys
+    assert addresses.published and addresses.excluded_with_parent == children >= 1
+    published = read_table(lake, "silver.addresses")
+    assert record_key not in set(published["record_key"])
+
+
+def resolution_of(env: Environment) -> Resolution:
+    """The published gold of `env` as if a run had just produced it (no re-scoring)."""
+    tables = {t: read_table(env, f"gold.{t}") for t in GOLD_TABLES}
+    state = read_table(env, "ops.er_state")
+    changes = read_table(env, "ops.entity_id_changes").drop(*STAMPS).head(3)
+    scored = Scored(tables["entity_evidence"], 0, "incremental")
+    return Resolution(int(state["model_version"].max()), scored, tables, state, changes)
+
+
+LEDGERS = [*(f"gold.{t}" for t in GOLD_TABLES), "ops.er_state", "ops.entity_id_changes"]
+
+
+def test_a_bad_gold_row_publishes_nothing(lake: Environment) -> None:
+    result = resolution_of(lake)
+    records = result.tables["entity_records"]
+    result.tables["entity_records"] = pl.concat([records, records.head(1)])  # a duplicate key
+    before = versions(lake, LEDGERS)
+    publication = publish_gold(lake, result, "bad-run")
+    assert not publication.complete and publication.changes_version == -1
+    assert versions(lake, LEDGERS) == before  # the last good gold stays as it is
+    assert list(publication.audits) == list(AUDITED_GOLD)
+    first, *rest = (publication.audits[t] for t in AUDITED_GOLD)
+    assert not first.published and first.blocking_failed
+    for skipped in rest:
+        assert not skipped.published and skipped.checks[0]["check"] == NOT_AUDITED
+    recorded = results_of(lake, "bad-run")
+    assert set(recorded["asset"]) == {"gold.entity_records"}  # only what was audited
+
+
+def test_a_complete_run_publishes_gold_state_and_changes(lake: Environment) -> None:
+    result = resolution_of(lake)
+    before = versions(lake, LEDGERS)
+    publication = publish_gold(lake, result, "good-run")
+    assert publication.complete
+    after = versions(lake, LEDGERS)
+    assert all(after[t] == (before[t] or 0) + 1 for t in LEDGERS), (before, after)
+    assert publication.changes_version == after["ops.entity_id_changes"]
+    appended = read_table(lake, "ops.entity_id_changes").filter(pl.col("run_id") == "good-run")
+    assert appended.height == result.changes.height
+    assert set(appended["model_version"]) == {result.model_version}
+    assert sum(publication.change_counts.values()) == result.changes.height
+    assert all(publication.audits[t].published for t in AUDITED_GOLD)
