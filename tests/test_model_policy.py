@@ -172,7 +172,7 @@ def test_cli_train_and_models_diff(
     runner = CliRunner()
     trained = runner.invoke(app, ["train", "--reason", "new blocking review"])
     assert trained.exit_code == 0, trained.output
-    assert "model v2" in trained.stdout and "not approved" in trained.stdout
+    assert "candidate v2 trained" in trained.stdout and "approve-model 2" in trained.stdout
     assert "records_moved" in trained.stdout
     book = registry(env)
     row = book.filter(pl.col("version") == 2).row(0, named=True)

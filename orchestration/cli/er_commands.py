@@ -102,11 +102,7 @@ def train(
         )
     except (TrainingError, CatalogueError, ValueError) as exc:
         fail(str(exc))
-    console.print(
-        f"model v{outcome.version} trained on {outcome.records:,} records "
-        f"({'approved automatically' if outcome.auto_approved else 'a candidate, not approved'}); "
-        f"{outcome.note}"
-    )
+    console.print(f"{outcome.note}; {outcome.records:,} silver person records")
     if outcome.diff is not None:
         _print_diff(outcome.diff)
 
