@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
+from croniter import croniter
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from transforms.contract import CLASSIFICATION_RANK as CLASSIFICATION_RANK  # re-exported
@@ -115,16 +116,14 @@ def _dupes(names: list[str]) -> set[str]:
 
 
 def is_cron(text: str) -> bool:
-    """A cron string Dagster's schedules accept: 5 fields with names and ranges checked by
-    croniter (`0 9 * * MON`, `*/15 * * * *`), or an alias such as `@daily`.
-
-    The check is the very one `dg.ScheduleDefinition` applies (croniter, vendored in Dagster), so
-    an entry that loads here cannot fail later as a schedule. Imported on first use: the module
-    itself stays free of Dagster.
+    """A cron schedule as Dagster's schedules take it, checked by croniter: 5 fields with their
+    names and ranges (`0 9 * * MON`, `*/15 * * * *`) or an alias such as `@daily`; no seconds
+    field, and no day that never comes (`0 0 30 2 *`).
     """
-    from dagster._utils.schedules import is_valid_cron_string
-
-    return is_valid_cron_string(text)
+    if not croniter.is_valid(text, strict=True):
+        return False
+    fields, _ = croniter.expand(text)
+    return len(fields) == 5
 
 
 def load_dataset(path: Path) -> Dataset:
