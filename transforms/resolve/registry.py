@@ -21,7 +21,6 @@ import pyarrow as pa
 
 from transforms.config import Environment
 from transforms.delta_io import read_path, write_commit
-from transforms.ingest.delivery import sha256_file
 from transforms.resolve.config import ResolutionConfig
 from transforms.storage import (
     StoragePath,
@@ -30,6 +29,7 @@ from transforms.storage import (
     move_tree,
     read_parquet,
     remove_tree,
+    sha256_file,
     storage_path,
     write_parquet,
 )
