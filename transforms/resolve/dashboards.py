@@ -1,7 +1,10 @@
 """Splink's comparison viewer and cluster studio, written as HTML under `reports/er/`.
 
-Both pages must render air-gapped: after writing, every page is scanned for scripts, styles or
-fonts loaded from the network, and the scan's result is returned (and shown in the UI).
+Both pages must render air-gapped. Splink's pages carry their JavaScript inline; their web-font
+links are dropped and a Content-Security-Policy `<meta>` (inline scripts and styles, data:
+images, nothing from the network) is put right after `<head>`, so the browser refuses any load.
+After writing, every page is scanned for network loads or a missing policy, and the scan's
+result is returned (and shown in the UI).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from transforms.config import Environment
-from transforms.quality.data_docs import remote_references
+from transforms.html_pages import SCRIPTED_CSP, remote_references, with_csp
 from transforms.resolve.backend import model_api
 from transforms.resolve.linking import model_linker, register_by_dataset
 from transforms.resolve.registry import StoredModel
@@ -81,7 +84,7 @@ def write_dashboards(
         path = out / name
         with staged(path) as local:  # Splink writes local files only
             render(local)
-            html = make_self_contained(local.read_text(errors="replace"))
+            html = with_csp(make_self_contained(local.read_text(errors="replace")), SCRIPTED_CSP)
             local.write_text(html)
         written.append(Dashboard(path, remote_references(html)))
     return written
