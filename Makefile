@@ -26,8 +26,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-# The dbt manifest dagster-dbt loads (re-parsed whenever models or the catalogue change).
+# The dbt manifest dagster-dbt loads: the catalogue rendered into dbt's generated files, then
+# parsed. Importing the definitions never does either (they are a pure function of configuration).
 manifest: $(VENV)/.installed
+	$(BIN)/python -m transforms.dbt_catalogue
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster-dbt project prepare-and-package --file orchestration/dbt_project.py
 
 setup: $(VENV)/.installed manifest

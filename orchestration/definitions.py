@@ -1,11 +1,7 @@
-"""Entry point of the code location: every domain's definitions under `orchestration/defs/`."""
+"""Entry point of the code location: the deployed definitions, built from configuration."""
 
-from pathlib import Path
-
-import dagster as dg
-
-from orchestration.classification import with_classifications
-from transforms.config import disable_telemetry
+from orchestration.build import build_definitions
+from transforms.config import disable_telemetry, get_environment
 
 disable_telemetry()
-defs = with_classifications(dg.load_from_defs_folder(path_within_project=Path(__file__).parent))
+defs = build_definitions(get_environment())

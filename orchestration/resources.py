@@ -1,4 +1,4 @@
-"""The resources every domain shares, built from the one environment helper."""
+"""The resources every domain shares, bound once for one environment."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import DbtProject
 
+from orchestration.dbt_project import dbt_executable
+from orchestration.defs.transform.dbt_resource import OfflineDbtCliResource
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment, get_environment
 from transforms.storage import storage_path
@@ -30,6 +33,14 @@ class LakehouseResource(dg.ConfigurableResource):
         return load_catalogue(self.env().catalogue_dir)
 
 
-def shared_resources() -> dict[str, object]:
-    """Resources bound in the deployed definitions."""
-    return {"lakehouse": LakehouseResource()}
+def shared_resources(env: Environment, project: DbtProject) -> dict[str, object]:
+    """The resources of the deployed definitions, for the lakehouse `env` names."""
+    return {
+        "lakehouse": LakehouseResource(home=str(env.home), catalogue_dir=str(env.catalogue_dir)),
+        "dbt": OfflineDbtCliResource(
+            project_dir=project,
+            profiles_dir=str(project.profiles_dir),
+            target=project.target,
+            dbt_executable=dbt_executable(),
+        ),
+    }

@@ -88,7 +88,9 @@ def test_reclassify_is_recorded(env: Environment) -> None:
     assert reclassifications(env) == {"silver/addresses": "OFFICIAL"}
     from orchestration.runner import load_definitions
 
-    assert asset_classifications(load_definitions())["silver/addresses"] == "OFFICIAL"
+    defs = load_definitions()  # loaded once: the reclassification needs no reload
+    assert asset_classifications(defs)["silver/addresses"] == "SECRET"  # lineage alone
+    assert asset_classifications(defs, reclassifications(env))["silver/addresses"] == "OFFICIAL"
     refused = CliRunner().invoke(
         app,
         ["reclassify", "silver/addresses", "--to", "RESTRICTED", "--user", "s", "--reason", "r"],

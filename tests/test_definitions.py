@@ -1,32 +1,37 @@
-"""The Dagster definitions load, and ingestion runs as real materialisations."""
+"""The deployed definitions: pure to import, automated end to end, deliveries as partitions."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.ingest.factory import CHECK_ACCEPTED, build_ingest_defs
+from orchestration.automation import WAREHOUSE_POOL
+from orchestration.build import build_definitions
+from orchestration.defs.ingest.factory import (
+    CHECK_ACCEPTED,
+    build_ingest_defs,
+    deliveries,
+    ingestion_asset,
+)
 from orchestration.resources import LakehouseResource
 from tests.conftest import deliver, electoral_csv
 from tests.test_catalogue import EXPECTED
 from transforms.catalogue import Dataset, load_catalogue
-from transforms.config import Environment
+from transforms.config import PROJECT_ROOT, Environment
+from transforms.contract import SILVER_TABLES
 from transforms.delta_io import read_table
 
-SILVER = {
-    "person_records",
-    "addresses",
-    "comms_identifiers",
-    "document_identifiers",
-    "comms_events",
-}
 EXPECTED_KEYS = (
     {f"bronze/{name}" for name in EXPECTED}
     | {f"dbt/staging/stg_{name}" for name in EXPECTED}
     | {"dbt/intermediate/int_records__unioned", "dbt/intermediate/int_person_records__normalised"}
-    | {f"dbt/silver/{table}" for table in SILVER | {"normalisation_invalid_counts"}}
-    | {f"silver/{table}" for table in SILVER}
+    | {f"dbt/silver/{table}" for table in {*SILVER_TABLES, "normalisation_invalid_counts"}}
+    | {f"silver/{table}" for table in SILVER_TABLES}
     | {"ops/normalisation_report", "ops/er_evaluations", "ops/entity_id_changes"}
     | {"models/entity_resolution", "reports/er_dashboards", "reports/data_docs"}
     | {"cuts/rocu_north", "cuts/rocu_south"}
@@ -35,59 +40,131 @@ EXPECTED_KEYS = (
         for table in ("entities", "entity_records", "entity_links", "entity_evidence")
     }
 )
+# Steps that open the DuckDB warehouse (one process per file) and so hold its pool.
+WAREHOUSE_WRITERS = {"dbt_silver", "publish_silver", "resolve_entities", "ops__normalisation_report"}
 
 
-def test_definitions_load_with_the_expected_asset_keys() -> None:
-    from orchestration.definitions import defs
-
+def test_definitions_load_with_the_expected_asset_keys(env: Environment) -> None:
+    defs = build_definitions(env)
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == EXPECTED_KEYS
-    catalogue = load_catalogue(LakehouseResource().env().catalogue_dir)
+    catalogue = load_catalogue(env.catalogue_dir)
     for name, dataset in catalogue.items():
         node = graph.get(dg.AssetKey(["bronze", name]))
         assert node.group_name == f"bronze_{dataset.kind}"
         assert node.owners == [dataset.owner]
         assert node.tags["classification"] == dataset.classification
         assert dataset.title in (node.description or "")
-    schedules = {s.name for s in defs.schedules or []}
-    assert schedules == {f"{n}_refresh" for n, d in catalogue.items() if d.refresh != "manual"} | {
-        "retention_daily",
-        "rocu_north_cut",
-        "rocu_south_cut",
+        assert node.partitions_def == deliveries(dataset)  # one partition per delivery
+    assert {s.name for s in defs.schedules or []} == {"retention_daily"}
+    assert {s.name for s in defs.sensors or []} == {
+        "landing_sensor",
+        "delivery_freshness_sensor",
+        "lakehouse_automation",
     }
-    assert {s.name for s in defs.sensors or []} == {"landing_sensor"}
 
 
-def _materialize(env: Environment, catalogue: dict[str, Dataset]) -> dg.ExecuteInProcessResult:
+def test_everything_downstream_of_bronze_is_automated_and_writers_hold_the_pool(
+    env: Environment,
+) -> None:
+    graph = build_definitions(env).resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if key.path[0] == "bronze":
+            assert node.automation_condition is None, key  # the landing sensor starts these
+            continue
+        condition = node.automation_condition
+        assert condition is not None, key
+        if key.path[0] == "cuts":
+            assert "after upstream runs finish" in str(condition.get_label()), key
+        else:
+            assert "blocking checks pass" in str(condition.get_label()), key
+    pools = {
+        graph.get(k).assets_def.node_def.name: graph.get(k).assets_def.node_def.pool
+        for k in graph.get_all_asset_keys()
+    }
+    assert {name for name, pool in pools.items() if pool == WAREHOUSE_POOL} == WAREHOUSE_WRITERS
+
+
+def test_each_refresh_cron_gives_a_freshness_check(catalogue: dict[str, Dataset]) -> None:
     defs = build_ingest_defs(catalogue)
+    checked = {key.asset_key.path[-1] for c in defs.asset_checks or [] for key in c.check_keys}
+    assert checked == {n for n, d in catalogue.items() if d.refresh != "manual"}
+    assert "rocu_nominals" not in checked  # `refresh: manual`
+
+
+def _snapshot(*roots: Path) -> dict[str, tuple[int, float]]:
+    files: dict[str, tuple[int, float]] = {}
+    skip = {".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache"}
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file() and not skip & set(path.relative_to(root).parts):
+                stat = path.stat()
+                files[str(path)] = (stat.st_size, stat.st_mtime)
+    return files
+
+
+def test_importing_the_definitions_changes_no_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    before = _snapshot(PROJECT_ROOT, home)
+    done = subprocess.run(
+        [sys.executable, "-c", "import orchestration.definitions as d; print(len(d.defs.assets))"],
+        env={**os.environ, "LAKEHOUSE_HOME": str(home), "DAGSTER_HOME": str(tmp_path / "dg")},
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _snapshot(PROJECT_ROOT, home) == before
+    assert not any(home.iterdir()) and not (tmp_path / "dg").exists()
+
+
+def _ingest(env: Environment, dataset: Dataset, delivery_id: str) -> dg.ExecuteInProcessResult:
+    """One delivery's run of its bronze partition, as the landing sensor requests it."""
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(deliveries(dataset).name, [delivery_id])
     return dg.materialize(
-        list(defs.assets or []),
+        [ingestion_asset(dataset)],
         resources={
             "lakehouse": LakehouseResource(home=str(env.home), catalogue_dir=str(env.catalogue_dir))
         },
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
+        partition_key=delivery_id,
         raise_on_error=False,
     )
 
 
-def test_materialise_ingests_and_reports(env: Environment, catalogue: dict[str, Dataset]) -> None:
+def test_a_delivery_partition_ingests_and_reports(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
     deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": electoral_csv()})
-    deliver(env, "telephone_directory", "2026-10-05", {"t.csv": b""})
-    result = _materialize(env, {k: catalogue[k] for k in ("electoral_roll", "telephone_directory")})
+    result = _ingest(env, catalogue["electoral_roll"], "2026-10-05")
     assert result.success
-    meta = result.asset_materializations_for_node("bronze__electoral_roll")[0].metadata
-    assert meta["deliveries_ingested"].value == 1 and meta["rows_ingested"].value == 3
-    checks = {
-        e.asset_key.path[-1]: e.passed
-        for e in result.get_asset_check_evaluations()
-        if e.check_name == CHECK_ACCEPTED
-    }
-    assert checks == {"electoral_roll": True, "telephone_directory": False}
+    [materialisation] = result.asset_materializations_for_node("ingest_electoral_roll")
+    assert materialisation.partition == "2026-10-05"
+    assert materialisation.metadata["rows_ingested"].value == 3
     assert read_table(env, "bronze.electoral_roll").height == 3
+    again = _ingest(env, catalogue["electoral_roll"], "2026-10-05")  # a re-run of the partition
+    assert again.success and not again.asset_materializations_for_node("ingest_electoral_roll")
+    checks = {e.check_name: e.passed for e in again.get_asset_check_evaluations()}
+    assert checks[CHECK_ACCEPTED] and checks["gx_blocking"]
+    assert read_table(env, "bronze.electoral_roll").height == 3  # nothing doubled
 
 
-def test_expired_authorisation_fails_only_that_asset(
+def test_a_rejected_delivery_is_a_failed_check_and_no_materialisation(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
+    deliver(env, "telephone_directory", "2026-10-05", {"t.csv": b""})
+    result = _ingest(env, catalogue["telephone_directory"], "2026-10-05")
+    assert result.success
+    assert not result.asset_materializations_for_node("ingest_telephone_directory")
+    [accepted] = [e for e in result.get_asset_check_evaluations() if e.check_name == CHECK_ACCEPTED]
+    assert not accepted.passed and accepted.metadata["status"].value == "rejected"
+
+
+def test_expired_authorisation_fails_the_delivery_and_reads_nothing(
     env: Environment, catalogue: dict[str, Dataset]
 ) -> None:
     auth = catalogue["telephone_directory"].authorisation
@@ -95,43 +172,41 @@ def test_expired_authorisation_fails_only_that_asset(
     expired = catalogue["telephone_directory"].model_copy(
         update={"authorisation": auth.model_copy(update={"expires_on": date(2025, 12, 31)})}
     )
-    deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": electoral_csv()})
     deliver(env, "telephone_directory", "2026-10-05", {"t.csv": b"x"})
-    result = _materialize(
-        env, {"electoral_roll": catalogue["electoral_roll"], "telephone_directory": expired}
-    )
+    result = _ingest(env, expired, "2026-10-05")
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = failure.step_failure_data.error.message  # type: ignore[union-attr]
     assert (
         "telephone_directory" in message and auth.reference in message and "2025-12-31" in message
     )
-    assert read_table(env, "bronze.electoral_roll").height == 3
     assert (env.landing / "telephone_directory" / "2026-10-05").exists()  # not read, not moved
 
 
-def test_landing_sensor_requests_pending_datasets(
+def test_landing_sensor_adds_each_delivery_as_a_partition(
     env: Environment, catalogue: dict[str, Dataset]
 ) -> None:
     deliver(env, "electoral_roll", "2026-10-05", {"roll.csv": electoral_csv()})
+    deliver(env, "electoral_roll", "2026-11-05", {"roll.csv": electoral_csv()})
     sensor = build_ingest_defs(catalogue).sensors[0]  # type: ignore[index]
     resource = LakehouseResource(home=str(env.home), catalogue_dir=str(env.catalogue_dir))
-    context = dg.build_sensor_context(resources={"lakehouse": resource})
-    requests = list(sensor(context))  # type: ignore[operator]
-    assert [r.asset_selection for r in requests] == [[dg.AssetKey(["bronze", "electoral_roll"])]]
-    assert requests[0].run_key == "electoral_roll:2026-10-05"
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance, resources={"lakehouse": resource})
+    result = sensor(context)  # type: ignore[operator]
+    assert isinstance(result, dg.SensorResult)
+    [added] = result.dynamic_partitions_requests or []
+    assert added.partitions_def_name == "electoral_roll_deliveries"
+    assert list(added.partition_keys) == ["2026-10-05", "2026-11-05"]
+    requests = result.run_requests or []
+    assert [(r.partition_key, r.run_key) for r in requests] == [
+        ("2026-10-05", "electoral_roll:2026-10-05"),
+        ("2026-11-05", "electoral_roll:2026-11-05"),
+    ]
+    assert all(r.asset_selection == [dg.AssetKey(["bronze", "electoral_roll"])] for r in requests)
 
 
-def test_manual_refresh_has_no_schedule(catalogue: dict[str, Dataset]) -> None:
-    defs = build_ingest_defs({"rocu_nominals": catalogue["rocu_nominals"]})
-    assert catalogue["rocu_nominals"].refresh == "manual"
-    assert not list(defs.schedules or [])
-
-
-def test_every_asset_has_upstream_lineage_except_ingestion_roots() -> None:
-    from orchestration.definitions import defs
-
-    graph = defs.resolve_asset_graph()
+def test_every_asset_has_upstream_lineage_except_ingestion_roots(env: Environment) -> None:
+    graph = build_definitions(env).resolve_asset_graph()
     roots = {
         key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).parent_keys
     }

@@ -204,12 +204,19 @@ def disable_telemetry() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+DAGSTER_SETTINGS = PROJECT_ROOT / "orchestration" / "dagster.yaml"
+
+
 def prepare_dagster_home(env: Environment) -> Path:
-    """Create `$DAGSTER_HOME` in the lakehouse's local folder with telemetry off; point Dagster at it."""
+    """Create `$DAGSTER_HOME` in the lakehouse's local folder with the shipped settings; point
+    Dagster at it (telemetry off, runs queued, the warehouse pool limited to one step)."""
     home = env.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
-    if not settings.exists():
-        settings.write_text("telemetry:\n  enabled: false\n")
+    shipped = DAGSTER_SETTINGS.read_text()
+    if not settings.exists() or settings.read_text() != shipped:
+        partial = settings.with_name(f".dagster.yaml.{os.getpid()}")
+        partial.write_text(shipped)
+        os.replace(partial, settings)
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -88,3 +88,16 @@ def render_dbt_catalogue(catalogue_dir: Path, dbt_dir: Path) -> list[Path]:
             path.write_text(text)
             written.append(path)
     return written
+
+
+def main() -> None:
+    """`python -m transforms.dbt_catalogue`: render for the configured catalogue (`make manifest`)."""
+    from transforms.config import get_environment
+
+    env = get_environment()
+    for path in render_dbt_catalogue(env.catalogue_dir, env.dbt_project_dir):
+        print(f"rendered {path}")
+
+
+if __name__ == "__main__":
+    main()

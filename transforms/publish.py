@@ -14,6 +14,7 @@ import polars as pl
 from transforms.config import Environment
 from transforms.contract import SILVER_TABLES as SILVER_TABLES  # re-exported
 from transforms.delta_io import write_commit
+from transforms.locks import warehouse_lock
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,16 @@ def publish_frames(
 def copy_to_warehouse(env: Environment, layer: str, frames: dict[str, pl.DataFrame]) -> None:
     """Make tables queryable as `<layer>.<name>` in the DuckDB warehouse (one writer at a time)."""
     env.warehouse.parent.mkdir(parents=True, exist_ok=True)  # a fresh local scratch folder
-    con = duckdb.connect(str(env.warehouse))
-    try:
-        con.execute(f'create schema if not exists "{layer}"')
-        for name, frame in frames.items():
-            con.register("__frame", frame.to_arrow())
-            con.execute(f'create or replace table "{layer}"."{name}" as select * from __frame')
-            con.unregister("__frame")
-    finally:
-        con.close()
+    with warehouse_lock(env, f"copy of {layer} tables"):
+        con = duckdb.connect(str(env.warehouse))
+        try:
+            con.execute(f'create schema if not exists "{layer}"')
+            for name, frame in frames.items():
+                con.register("__frame", frame.to_arrow())
+                con.execute(f'create or replace table "{layer}"."{name}" as select * from __frame')
+                con.unregister("__frame")
+        finally:
+            con.close()
 
 
 def append_frame(env: Environment, table: str, frame: pl.DataFrame, *, run_id: str) -> int:
@@ -73,8 +75,9 @@ def read_warehouse_table(env: Environment, layer: str, table: str) -> pl.DataFra
 
         frame = spark_session(env).table(f"`{layer}`.`{table}`")
         return pl.from_arrow(to_arrow(frame))  # type: ignore[return-value]
-    con = duckdb.connect(str(env.warehouse), read_only=True)
-    try:
-        return pl.from_arrow(con.sql(f'select * from "{layer}"."{table}"').to_arrow_table())  # type: ignore[return-value]
-    finally:
-        con.close()
+    with warehouse_lock(env, f"read of {layer}.{table}"):
+        con = duckdb.connect(str(env.warehouse), read_only=True)
+        try:
+            return pl.from_arrow(con.sql(f'select * from "{layer}"."{table}"').to_arrow_table())  # type: ignore[return-value]
+        finally:
+            con.close()

@@ -7,12 +7,14 @@ import json
 import os
 import signal
 import sys
+import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
+from rich.console import Console
 
 from orchestration.cli.output import console, fail, print_frame
 from transforms.catalogue import CatalogueError, load_catalogue
@@ -24,6 +26,9 @@ from transforms.config import (
     prepare_dagster_home,
 )
 from transforms.delta_io import TableNotFound, history, read_table
+
+if TYPE_CHECKING:
+    from orchestration.runner import RunReport
 
 disable_telemetry()
 app = typer.Typer(
@@ -82,28 +87,93 @@ def run(
         Path | None,
         typer.Option("--report", help="Write what ran, failed and each step's seconds as JSON."),
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Show Dagster's and dbt's logs live (else: a file).")
+    ] = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait", help="Stop at once if another lakehouse run holds the lakehouse."
+        ),
+    ] = False,
 ) -> None:
-    """Materialise assets in-process: the whole graph by default."""
-    _run(select, report_file)
+    """Materialise assets in-process: the whole graph by default, with a progress view."""
+    _run(select, report_file, verbose=verbose, wait=not no_wait)
 
 
-def _run(select: str | None, report_file: Path | None = None) -> None:
+def _run(
+    select: str | None,
+    report_file: Path | None = None,
+    *,
+    verbose: bool = False,
+    wait: bool = True,
+    run_config: dict[str, object] | None = None,
+) -> RunReport:
+    from orchestration.cli.progress import (
+        ProgressView,
+        file_handler,
+        log_path,
+        output_to_log,
+        terminal_handler,
+    )
     from orchestration.runner import run_assets
+    from transforms.locks import LockBusy
 
     env = get_environment()
+    started = time.perf_counter()
+    log_file = log_path(env)
+
+    def waiting(holder: str) -> None:
+        console.print(f"waiting: the lakehouse is held by {holder}")
+
     try:
-        report = run_assets(env, select)
-    except CatalogueError as exc:
+        if verbose:
+            report = run_assets(
+                env,
+                select,
+                log_handler=terminal_handler(),
+                wait=wait,
+                on_wait=waiting,
+                run_config=run_config,
+            )
+        else:
+            with output_to_log(log_file) as terminal:
+                view = Console(file=terminal, width=console.width)
+                with ProgressView(view) as progress:
+                    report = run_assets(
+                        env,
+                        select,
+                        listener=progress,
+                        log_handler=file_handler(log_file),
+                        wait=wait,
+                        on_wait=lambda holder: view.print(
+                            f"waiting: the lakehouse is held by {holder}"
+                        ),
+                        run_config=run_config,
+                    )
+            report.log_file = str(log_file)
+    except LockBusy as exc:
+        fail(f"{exc}; not started (--no-wait)")
+    except (CatalogueError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    console.print(f"run {report.run_id}: {len(report.materialized)} assets materialised")
+    seconds = time.perf_counter() - started
+    console.print(
+        f"run {report.run_id}: {len(report.materialized)} assets materialised in "
+        f"{len(report.run_ids)} Dagster run(s), {seconds:.1f}s"
+    )
     if report_file is not None:
         report_file.write_text(json.dumps(dataclasses.asdict(report), indent=2) + "\n")
     for check in report.checks_failed:
         console.print(f"[yellow]check failed:[/yellow] {check}")
+    for check in report.blocked:
+        console.print(f"[red]blocked:[/red] {check} failed, so nothing downstream ran")
+    if report.log_file:
+        console.print(f"log: {report.log_file}")
     if not report.success:
         for step, reason in report.failures.items():
             console.print(f"[red]failed:[/red] {step}: {reason}")
         fail(f"{len(report.failures)} step(s) failed: " + "; ".join(report.failures.values()))
+    return report
 
 
 @app.command("history")

@@ -110,13 +110,10 @@ def train(
 @app.command("rebuild-entities")
 def rebuild_entities() -> None:
     """Re-score every pair with the approved model and re-cluster (ids stay stable by overlap)."""
-    from orchestration.runner import run_assets
+    from orchestration.cli.app import _run
 
-    report = run_assets(
-        get_environment(),
+    report = _run(
         "key:gold/* or key:ops/entity_id_changes or key:ops/er_evaluations",
         run_config={"ops": {"resolve_entities": {"config": {"full_rebuild": True}}}},
     )
-    if not report.success:
-        fail("; ".join(report.failures.values()))
     console.print(f"run {report.run_id}: entities rebuilt")

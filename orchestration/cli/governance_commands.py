@@ -50,13 +50,15 @@ def reclassify(
     """Change an asset's classification explicitly (the only way to lower one), recorded in ops.reclassifications."""
     from orchestration.classification import asset_classifications
     from orchestration.runner import load_definitions
+    from transforms.governance.classification import reclassifications
     from transforms.governance.classification import reclassify as record
 
-    levels = asset_classifications(load_definitions())
+    env = get_environment()
+    levels = asset_classifications(load_definitions(), reclassifications(env))
     if asset not in levels:
         fail(f"unknown asset {asset!r}")
     try:
-        record(get_environment(), asset, to, user=user, reason=reason, current=levels[asset])
+        record(env, asset, to, user=user, reason=reason, current=levels[asset])
     except ValueError as exc:
         fail(str(exc))
     console.print(f"{asset}: {levels[asset]} -> {to}, recorded in ops.reclassifications by {user}")

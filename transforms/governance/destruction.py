@@ -19,6 +19,7 @@ from deltalake import DeltaTable
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment
 from transforms.delta_io import read_path
+from transforms.locks import warehouse_lock
 from transforms.governance.purge import (
     PurgeLog,
     drop_keys,
@@ -115,7 +116,9 @@ def destroy(
     _purge_model_term_frequencies(env, log)
     for name in DERIVED_REPORTS:
         remove_tree(env.reports / name, log)
-    rebuild_warehouse(env.warehouse, keys, _gold_replacements(env), log)
+    replacements = _gold_replacements(env)
+    with warehouse_lock(env, f"destruction {run_id}"):
+        rebuild_warehouse(env.warehouse, keys, replacements, log)
     for spark_copies in RECORD_COPY_FOLDERS:  # the Spark engine's, rebuilt next run
         remove_tree(env.spark_dir / spark_copies, log)
     certificate = Certificate(run_id, dataset_name, scope, sorted(keys), reason, user, log)

@@ -7,6 +7,7 @@ ledger row; a bad delivery is quarantined and changes nothing stored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -21,6 +22,7 @@ from transforms.ingest.delivery import Delivery, delivery_folders, open_delivery
 from transforms.ingest.errors import AuthorisationError, DeliveryRejected
 from transforms.ingest.read import read_file
 from transforms.ingest.validate import arrow_schema, check_record_ids, check_required, conform
+from transforms.locks import exclusive
 from transforms.storage import StoragePath
 
 LINEAGE_FIELDS = [
@@ -80,15 +82,28 @@ def pending_deliveries(env: Environment, dataset: Dataset) -> list[str]:
 
 
 def ingest_dataset(
-    env: Environment, dataset: Dataset, *, today: date | None = None, run_id: str | None = None
+    env: Environment,
+    dataset: Dataset,
+    *,
+    today: date | None = None,
+    run_id: str | None = None,
+    deliveries: Sequence[str] | None = None,
 ) -> IngestSummary:
-    """Ingest, in order, every pending delivery of `dataset` (safe to re-run at any point)."""
+    """Ingest, in order, every pending delivery of `dataset`, or only those in `deliveries`.
+
+    Safe to re-run at any point, and to run twice at once: a per-dataset lock makes the second
+    caller wait, then find the delivery settled (so nothing is committed twice).
+    """
     check_authorisation(dataset, today or date.today())
     summary = IngestSummary(dataset.name)
-    for delivery_id in pending_deliveries(env, dataset):
-        delivery = open_delivery(dataset, env.landing / dataset.name / delivery_id)
-        summary.outcomes.append(_ingest_one(env, dataset, delivery, run_id))
-    summary.version = current_version(bronze_path(env, dataset))
+    with exclusive(env, f"ingest-{dataset.name}", f"ingestion of {dataset.name} ({run_id})"):
+        wanted = None if deliveries is None else set(deliveries)
+        for delivery_id in pending_deliveries(env, dataset):
+            if wanted is not None and delivery_id not in wanted:
+                continue
+            delivery = open_delivery(dataset, env.landing / dataset.name / delivery_id)
+            summary.outcomes.append(_ingest_one(env, dataset, delivery, run_id))
+        summary.version = current_version(bronze_path(env, dataset))
     return summary
 
 

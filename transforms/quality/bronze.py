@@ -10,8 +10,8 @@ from transforms.catalogue import Dataset
 from transforms.config import Environment
 from transforms.delta_io import read_table
 from transforms.ingest import ledger
-from transforms.ingest.pipeline import ledger_path
-from transforms.quality.results import check_rows, save_outcome
+from transforms.ingest.pipeline import IngestOutcome, ingest_dataset, ledger_path
+from transforms.quality.results import check_rows, record_results, save_outcome
 from transforms.quality.suites import bronze_suite, load_suite
 from transforms.quality.validate import drift_check, validate
 
@@ -66,3 +66,55 @@ def audit_bronze(env: Environment, dataset: Dataset, delivery_id: str | None) ->
         }
     )
     return audit
+
+
+@dataclass
+class DeliveryRun:
+    """One delivery taken through ingestion and its audit (a bronze partition's run)."""
+
+    dataset: str
+    delivery_id: str
+    outcome: IngestOutcome  # this run's, or the ledger's record of an earlier run
+    changed_bronze: bool  # whether this run committed the delivery to bronze
+    version: int | None  # the bronze table's version after the run
+    audit: BronzeAudit
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome.status != "rejected"
+
+
+def earlier_outcome(env: Environment, dataset: Dataset, delivery_id: str) -> IngestOutcome:
+    """What the ledger says became of a delivery settled by an earlier run."""
+    book = ledger.read(ledger_path(env), dataset.name).filter(
+        pl.col("delivery_id") == delivery_id
+    )
+    if book.height == 0:
+        raise LookupError(
+            f"{dataset.name}: no delivery {delivery_id!r} in landing or in the ledger ops.deliveries"
+        )
+    row = book.row(-1, named=True)
+    return IngestOutcome(
+        delivery_id,
+        row["status"],
+        rows=int(row["rows"] or 0),
+        delta_version=row["delta_version"],
+        reason=row["reason"],
+    )
+
+
+def ingest_and_audit(
+    env: Environment, dataset: Dataset, delivery_id: str, run_id: str
+) -> DeliveryRun:
+    """Ingest one delivery (if still pending), validate its rows and record the check results.
+
+    Re-running a settled delivery changes nothing stored and validates its rows again.
+    """
+    summary = ingest_dataset(env, dataset, run_id=run_id, deliveries=[delivery_id])
+    if summary.outcomes:
+        outcome, changed = summary.outcomes[0], summary.outcomes[0].status == "ingested"
+    else:
+        outcome, changed = earlier_outcome(env, dataset, delivery_id), False
+    audit = audit_bronze(env, dataset, delivery_id if outcome.status == "ingested" else None)
+    record_results(env, audit.checks, run_id)
+    return DeliveryRun(dataset.name, delivery_id, outcome, changed, summary.version, audit)

@@ -88,3 +88,15 @@ def write_dashboards(
             local.write_text(html)
         written.append(Dashboard(path, remote_references(html)))
     return written
+
+
+def write_dashboards_for(env: Environment) -> list[Dashboard]:
+    """The dashboards of the published gold entities, scored by the approved model."""
+    from transforms.delta_io import read_table
+    from transforms.resolve.pipeline import silver_features
+    from transforms.resolve.registry import approved_model
+
+    features, _ = silver_features(env)
+    return write_dashboards(
+        env, features, read_table(env, "gold.entity_records"), approved_model(env)
+    )

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.automation import WAREHOUSE_POOL, downstream_condition
 from orchestration.metadata import table_metadata
 from orchestration.resources import LakehouseResource
 from transforms.evaluate.normalisation import GOAL
@@ -22,6 +23,8 @@ KEY = dg.AssetKey(["ops", "normalisation_report"])
         dg.AssetKey(["dbt", "silver", "normalisation_invalid_counts"]),
     ],
     group_name="evaluation",
+    automation_condition=downstream_condition(),
+    pool=WAREHOUSE_POOL,  # reads dbt's invalid-value counts from the warehouse
     description="Per dataset and field, the share of records whose normalised value equals the "
     "generator's clean value (format variation only; content noise excluded).",
     kinds={"delta", "polars"},

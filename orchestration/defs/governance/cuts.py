@@ -1,6 +1,9 @@
-"""The factory that turns partner agreements into cut assets and their schedules.
+"""The factory that turns partner agreements into cut assets, each cut on its agreed cron.
 
-Adding a partner is a YAML file in `catalogue/partners/`: nothing here names a partner.
+A cut runs on each tick of the partner's `schedule` (declarative automation), once nothing it
+reads is being rebuilt; its manifest names the gold versions it read and whether deliveries
+were still pending. Adding a partner is a YAML file in `catalogue/partners/`: nothing here
+names a partner.
 """
 
 from collections.abc import Iterable
@@ -8,6 +11,7 @@ from collections.abc import Iterable
 import dagster as dg
 import polars as pl
 
+from orchestration.automation import on_schedule
 from orchestration.classification import FILTER_TAG
 from orchestration.metadata import table_metadata
 from orchestration.resources import LakehouseResource
@@ -36,6 +40,9 @@ def cut_asset(partner: Partner) -> dg.AssetsDefinition:
         key=cut_key(partner),
         deps=cut_deps(partner),
         group_name=GROUP,
+        automation_condition=on_schedule(partner.schedule, partner.timezone)
+        if partner.scheduled
+        else None,
         description=f"{partner.title}. Purpose: {partner.purpose} Agreement {partner.agreement}; "
         f"clearance {partner.clearance}. Refused, never trimmed silently, when the agreement "
         "asks for more than the clearance allows.",
@@ -88,22 +95,7 @@ def cut_asset(partner: Partner) -> dg.AssetsDefinition:
     return _cut
 
 
-def cut_schedule(partner: Partner) -> dg.ScheduleDefinition:
-    """`<partner>_cut` on the agreed cron, stopped until a steward turns it on."""
-    return dg.ScheduleDefinition(
-        name=f"{partner.name}_cut",
-        cron_schedule=partner.schedule,
-        execution_timezone=partner.timezone,
-        target=dg.AssetSelection.assets(cut_key(partner)),
-        default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"{partner.title} ({partner.schedule}).",
-    )
-
-
 def build_cut_defs(partners: dict[str, Partner] | Iterable[Partner]) -> dg.Definitions:
-    """One asset per partner, and a schedule for every partner that is not `manual`."""
+    """One asset per partner; those not `manual` are cut on their cron."""
     chosen = list(partners.values()) if isinstance(partners, dict) else list(partners)
-    return dg.Definitions(
-        assets=[cut_asset(p) for p in chosen],
-        schedules=[cut_schedule(p) for p in chosen if p.scheduled],
-    )
+    return dg.Definitions(assets=[cut_asset(p) for p in chosen])

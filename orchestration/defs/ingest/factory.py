@@ -1,27 +1,34 @@
-"""The one factory that turns catalogue entries into ingestion assets, checks and schedules.
+"""The one factory that turns catalogue entries into ingestion assets, checks and sensors.
 
+Each delivery is a dynamic partition of its dataset's bronze asset: the landing sensor adds the
+partition and requests its run, so the UI shows every delivery's materialisation and checks,
+and one delivery can be re-run. The ledger `ops.deliveries` stays the lasting record.
 Adding a dataset is a YAML file: nothing here names a dataset.
 """
-
-from collections.abc import Iterable
 
 import dagster as dg
 import polars as pl
 
-from orchestration.metadata import markdown_table
+from orchestration.metadata import table_metadata
 from orchestration.resources import LakehouseResource
 from transforms.catalogue import Dataset
-from transforms.ingest import AuthorisationError, IngestSummary, ingest_dataset, pending_deliveries
-from transforms.quality.bronze import BronzeAudit, audit_bronze
-from transforms.quality.results import record_results
+from transforms.ingest import AuthorisationError, pending_deliveries
+from transforms.quality.bronze import DeliveryRun, ingest_and_audit
+from transforms.schedules import cron_period
 
 CHECK_ACCEPTED = "deliveries_accepted"
 CHECK_GX_BLOCKING = "gx_blocking"
 CHECK_GX_WARNINGS = "gx_warnings"
+SENSOR_SECONDS = 30
 
 
 def bronze_key(dataset: Dataset) -> dg.AssetKey:
     return dg.AssetKey(["bronze", dataset.name])
+
+
+def deliveries(dataset: Dataset) -> dg.DynamicPartitionsDefinition:
+    """The dataset's deliveries, one partition each (keys are delivery ids)."""
+    return dg.DynamicPartitionsDefinition(name=f"{dataset.name}_deliveries")
 
 
 def dataset_tags(dataset: Dataset) -> dict[str, str]:
@@ -29,173 +36,213 @@ def dataset_tags(dataset: Dataset) -> dict[str, str]:
     return {"classification": dataset.classification, "kind": dataset.kind, "layer": "bronze"}
 
 
+def dataset_metadata(dataset: Dataset) -> dict[str, object]:
+    auth = dataset.authorisation
+    return {
+        "classification": dataset.classification,
+        "access": dataset.access,
+        "refresh": dataset.refresh,
+        "authorisation": auth.reference if auth else "NONE",
+        "authorisation_expires_on": str(auth.expires_on) if auth else "NONE",
+        "retention_days": dataset.retention_days,
+        "columns": dg.TableSchema(
+            columns=[dg.TableColumn(c.name, c.type, description=c.format) for c in dataset.columns]
+        ),
+    }
+
+
+def ingestion_checks(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """Schema and key checks block everything downstream; the others inform.
+
+    A rejected delivery fails `deliveries_accepted` (severity ERROR) but is not blocking: it
+    changed nothing in bronze and is not materialised, so nothing downstream runs for it, while
+    a blocking failure would hold back every later delivery of the dataset until one passed.
+    """
+    return [
+        dg.AssetCheckSpec(
+            CHECK_ACCEPTED,
+            asset=key,
+            description="The delivery was accepted (a rejected one is quarantined, never published).",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_GX_BLOCKING,
+            asset=key,
+            blocking=True,
+            description="Great Expectations schema and key expectations on the delivery's rows.",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_GX_WARNINGS,
+            asset=key,
+            description="Soft expectations (formats, row-count drift) on the delivery's rows.",
+        ),
+    ]
+
+
 def ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
-    """The bronze asset of one dataset: ingest every pending delivery from landing."""
+    """The bronze asset of one dataset; a partition's run ingests and audits that delivery.
+
+    A delivery that changes nothing (rejected, a duplicate, or settled by an earlier run) reports
+    its checks but no materialisation, so nothing downstream runs for it.
+    """
     key = bronze_key(dataset)
 
-    @dg.asset(
-        key=key,
-        group_name=f"bronze_{dataset.kind}",
-        description=f"{dataset.title}. {dataset.description.strip()}",
-        owners=[dataset.owner],
-        tags=dataset_tags(dataset),
-        kinds={"delta", dataset.source.format},
-        metadata={
-            "classification": dataset.classification,
-            "access": dataset.access,
-            "authorisation": dataset.authorisation.reference if dataset.authorisation else "NONE",
-            "authorisation_expires_on": str(dataset.authorisation.expires_on)
-            if dataset.authorisation
-            else "NONE",
-            "retention_days": dataset.retention_days,
-            "columns": dg.TableSchema(
-                columns=[
-                    dg.TableColumn(c.name, c.type, description=c.format) for c in dataset.columns
-                ]
-            ),
-        },
-        check_specs=[
-            dg.AssetCheckSpec(
-                CHECK_ACCEPTED,
-                asset=key,
-                description="Every delivery of this run was accepted (rejections are quarantined).",
-            ),
-            dg.AssetCheckSpec(
-                CHECK_GX_BLOCKING,
-                asset=key,
-                blocking=True,
-                description="Great Expectations schema and key expectations on the newest delivery.",
-            ),
-            dg.AssetCheckSpec(
-                CHECK_GX_WARNINGS,
-                asset=key,
-                description="Soft expectations (formats, row-count drift) on the newest delivery.",
-            ),
+    @dg.multi_asset(
+        name=f"ingest_{dataset.name}",
+        specs=[
+            dg.AssetSpec(
+                key,
+                group_name=f"bronze_{dataset.kind}",
+                description=f"{dataset.title}. {dataset.description.strip()}",
+                owners=[dataset.owner],
+                tags=dataset_tags(dataset),
+                kinds={"delta", dataset.source.format},
+                metadata=dataset_metadata(dataset),
+                partitions_def=deliveries(dataset),
+                skippable=True,
+            )
         ],
+        check_specs=ingestion_checks(key),
     )
-    def _ingest(
-        context: dg.AssetExecutionContext, lakehouse: LakehouseResource
-    ) -> dg.MaterializeResult:
-        env = lakehouse.env()
+    def _ingest(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):  # type: ignore[no-untyped-def]
         try:
-            summary = ingest_dataset(env, dataset, run_id=context.run.run_id)
+            run = ingest_and_audit(
+                lakehouse.env(), dataset, context.partition_key, context.run.run_id
+            )
         except AuthorisationError as exc:
             raise dg.Failure(
                 description=str(exc),
-                metadata={
-                    "dataset": dataset.name,
-                    "authorisation": exc.reference or "NONE",
-                    "expires_on": str(exc.expires_on),
-                },
+                metadata={"dataset": dataset.name, "authorisation": exc.reference or "NONE"},
+                allow_retries=False,
             ) from exc
-        for outcome in summary.outcomes:
-            log = context.log.warning if outcome.status == "rejected" else context.log.info
-            log(
-                f"{dataset.name} delivery {outcome.delivery_id}: {outcome.status} {outcome.reason or ''}"
+        if run.changed_bronze:
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata=_materialisation_metadata(run),
+                data_version=dg.DataVersion(str(run.version)),
             )
-        newest = [o.delivery_id for o in summary.outcomes if o.status == "ingested"]
-        audit = audit_bronze(env, dataset, newest[-1] if newest else None)
-        record_results(env, audit.checks, context.run.run_id)
-        return _result(summary, audit)
+        else:
+            context.log.info(
+                f"{dataset.name} delivery {run.delivery_id}: {run.outcome.status}; bronze unchanged"
+            )
+        yield from _check_results(key, run)
 
     return _ingest
 
 
+def _materialisation_metadata(run: DeliveryRun) -> dict[str, object]:
+    return {
+        "delivery": run.delivery_id,
+        "status": run.outcome.status,
+        "rows_ingested": run.outcome.rows,
+        "delta_version": run.version if run.version is not None else -1,
+    }
+
+
 def _gx_result(
-    check: str, failing: list[dict[str, object]], audit: BronzeAudit, warn: bool
+    key: dg.AssetKey, check: str, failing: list[dict[str, object]], run: DeliveryRun, warn: bool
 ) -> dg.AssetCheckResult:
+    frame = pl.DataFrame(failing) if failing else None
     return dg.AssetCheckResult(
+        asset_key=key,
         check_name=check,
         passed=not failing,
         severity=dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR,
         metadata={
-            "delivery": audit.delivery_id or "no new delivery",
-            "failing": dg.MetadataValue.md(
-                markdown_table(
-                    pl.DataFrame(failing).select(
-                        "check", "failing", "failing_share", "sample_keys", "detail"
-                    )
-                )
+            "delivery": run.delivery_id,
+            "validated": run.audit.delivery_id is not None,
+            "failing": table_metadata(
+                frame.select("check", "failing", "failing_share", "sample_keys", "detail")
             )
-            if failing
+            if frame is not None
             else "none",
         },
     )
 
 
-def _result(summary: IngestSummary, audit: BronzeAudit) -> dg.MaterializeResult:
-    rejected = [o for o in summary.outcomes if o.status == "rejected"]
-    return dg.MaterializeResult(
-        metadata={
-            "deliveries_ingested": summary.count("ingested"),
-            "deliveries_rejected": summary.count("rejected"),
-            "deliveries_duplicate": summary.count("duplicate"),
-            "rows_ingested": sum(o.rows for o in summary.outcomes),
-            "delta_version": summary.version if summary.version is not None else -1,
-        },
-        data_version=dg.DataVersion(str(summary.version)) if summary.version is not None else None,
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_ACCEPTED,
-                passed=not rejected,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "rejected": len(rejected),
-                    "reasons": "\n".join(f"{o.delivery_id}: {o.reason}" for o in rejected)
-                    or "none",
-                },
-            ),
-            _gx_result(CHECK_GX_BLOCKING, audit.failing("blocking"), audit, warn=False),
-            _gx_result(CHECK_GX_WARNINGS, audit.failing("warn"), audit, warn=True),
-        ],
-    )
+def _check_results(key: dg.AssetKey, run: DeliveryRun) -> list[dg.AssetCheckResult]:
+    return [
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=CHECK_ACCEPTED,
+            passed=run.accepted,
+            metadata={
+                "delivery": run.delivery_id,
+                "status": run.outcome.status,
+                "reason": run.outcome.reason or "none",
+            },
+        ),
+        _gx_result(key, CHECK_GX_BLOCKING, run.audit.failing("blocking"), run, warn=False),
+        _gx_result(key, CHECK_GX_WARNINGS, run.audit.failing("warn"), run, warn=True),
+    ]
 
 
 def landing_sensor(catalogue: dict[str, Dataset]) -> dg.SensorDefinition:
-    """Start ingestion of a dataset as soon as a new delivery folder appears in landing."""
+    """Add each new delivery folder in landing as a partition and request its ingestion."""
 
     @dg.sensor(
         name="landing_sensor",
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=SENSOR_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         asset_selection=[bronze_key(d) for d in catalogue.values()],
-        description="Requests ingestion of any dataset with a delivery the ledger has not settled.",
+        description="Adds every delivery the ledger has not settled as a partition and requests its run.",
     )
-    def _sensor(
-        context: dg.SensorEvaluationContext, lakehouse: LakehouseResource
-    ) -> Iterable[dg.RunRequest]:
+    def _sensor(context: dg.SensorEvaluationContext, lakehouse: LakehouseResource) -> dg.SensorResult:
         env = lakehouse.env()
+        additions: list[dg.AddDynamicPartitionsRequest] = []
+        requests: list[dg.RunRequest] = []
         for dataset in catalogue.values():
             pending = pending_deliveries(env, dataset)
-            if pending:
-                yield dg.RunRequest(
-                    run_key=f"{dataset.name}:{','.join(pending)}",
+            if not pending:
+                continue
+            known = set(context.instance.get_dynamic_partitions(deliveries(dataset).name))
+            new = [d for d in pending if d not in known]
+            if new:
+                additions.append(deliveries(dataset).build_add_request(new))
+            requests.extend(
+                dg.RunRequest(
+                    run_key=f"{dataset.name}:{delivery_id}",
                     asset_selection=[bronze_key(dataset)],
-                    tags={"dataset": dataset.name},
+                    partition_key=delivery_id,
+                    tags={"dataset": dataset.name, "delivery": delivery_id},
                 )
+                for delivery_id in pending
+            )
+        return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=additions)
 
     return _sensor
 
 
-def refresh_schedules(catalogue: dict[str, Dataset]) -> list[dg.ScheduleDefinition]:
-    """Each dataset's `refresh` cron becomes a schedule (off until the platform team turns it on)."""
-    return [
-        dg.ScheduleDefinition(
-            name=f"{dataset.name}_refresh",
-            cron_schedule=dataset.refresh,
-            target=dg.AssetSelection.assets(bronze_key(dataset)),
-            execution_timezone=dataset.timezone,
-            description=f"Refresh {dataset.title} as the catalogue asks ({dataset.refresh}).",
+def freshness_checks(catalogue: dict[str, Dataset]) -> list[dg.AssetChecksDefinition]:
+    """Each dataset's `refresh` cron: a delivery is expected within one period of every tick."""
+    checks: list[dg.AssetChecksDefinition] = []
+    for dataset in catalogue.values():
+        if dataset.refresh == "manual":
+            continue
+        checks.extend(
+            dg.build_last_update_freshness_checks(
+                assets=[bronze_key(dataset)],
+                lower_bound_delta=cron_period(dataset.refresh, dataset.timezone),
+                deadline_cron=dataset.refresh,
+                timezone=dataset.timezone,
+            )
         )
-        for dataset in catalogue.values()
-        if dataset.refresh != "manual"
-    ]
+    return checks
 
 
 def build_ingest_defs(catalogue: dict[str, Dataset]) -> dg.Definitions:
     """Everything the ingestion domain contributes, for any catalogue."""
+    checks = freshness_checks(catalogue)
+    sensors = [landing_sensor(catalogue)]
+    if checks:
+        sensors.append(
+            dg.build_sensor_for_freshness_checks(
+                freshness_checks=checks,
+                name="delivery_freshness_sensor",
+                default_status=dg.DefaultSensorStatus.RUNNING,
+            )
+        )
     return dg.Definitions(
         assets=[ingestion_asset(d) for d in catalogue.values()],
-        sensors=[landing_sensor(catalogue)],
-        schedules=refresh_schedules(catalogue),
+        asset_checks=checks,
+        sensors=sensors,
     )

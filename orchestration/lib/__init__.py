@@ -1,0 +1,1 @@
+"""Dagster helpers shared by more than one domain under `orchestration/defs/`."""

@@ -1,0 +1,25 @@
+"""Cron strings of the catalogue and partner agreements, read with croniter."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+TICKS_MEASURED = 32  # enough ticks to see a weekday or quarterly cron's longest gap
+# Periods are measured from a fixed date, so definitions built from them never depend on the clock.
+REFERENCE = datetime(2026, 1, 1)
+
+
+def is_valid_cron(text: str) -> bool:
+    """Whether croniter (which Dagster's schedules use too) accepts `text`, aliases included."""
+    return bool(text.strip()) and croniter.is_valid(text)
+
+
+def cron_period(cron: str, timezone: str = "UTC", *, now: datetime | None = None) -> timedelta:
+    """The longest gap between consecutive ticks: how late a delivery may be before it is overdue."""
+    start = now or REFERENCE.replace(tzinfo=ZoneInfo(timezone))
+    ticks = croniter(cron, start)
+    times = [ticks.get_next(datetime) for _ in range(TICKS_MEASURED)]
+    return max(b - a for a, b in zip(times, times[1:], strict=False))
