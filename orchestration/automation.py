@@ -15,7 +15,6 @@ import dagster as dg
 # DuckDB allows one process per database file: every step that opens the warehouse holds this
 # pool, whose limit (1) the shipped dagster.yaml sets, so queued steps wait instead of failing.
 WAREHOUSE_POOL = "duckdb_warehouse"
-AUTOMATION_SECONDS = 30
 
 
 def downstream_condition() -> dg.AutomationCondition:
@@ -39,12 +38,12 @@ def on_schedule(cron: str, timezone: str) -> dg.AutomationCondition:
     ).with_label(f"on {cron} ({timezone}), after upstream runs finish")
 
 
-def automation_sensor() -> dg.AutomationConditionSensorDefinition:
+def automation_sensor(interval_seconds: int) -> dg.AutomationConditionSensorDefinition:
     """The one sensor that evaluates every asset's condition (running by default)."""
     return dg.AutomationConditionSensorDefinition(
         "lakehouse_automation",
         target=dg.AssetSelection.all(),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=AUTOMATION_SECONDS,
+        minimum_interval_seconds=interval_seconds,
         description="Carries every delivery from bronze through dbt, silver and gold to the reports.",
     )

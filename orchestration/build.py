@@ -31,12 +31,15 @@ def build_definitions(env: Environment) -> dg.Definitions:
     catalogue = load_catalogue(env.catalogue_dir)
     project = dbt_project_for(env)
     defs = dg.Definitions.merge(
-        build_ingest_defs(catalogue),
+        build_ingest_defs(catalogue, env.sensor_seconds),
         build_transform_defs(project, catalogue),
         build_entity_resolution_defs(),
         dg.Definitions(assets=[normalisation_report, data_docs_asset(catalogue)]),
         build_cut_defs(load_partners(env.catalogue_dir)),
         dg.Definitions(jobs=[retention_job], schedules=[retention_schedule]),
-        dg.Definitions(resources=shared_resources(env, project), sensors=[automation_sensor()]),
+        dg.Definitions(
+            resources=shared_resources(env, project),
+            sensors=[automation_sensor(env.sensor_seconds)],
+        ),
     )
     return with_classifications(defs)

@@ -7,6 +7,8 @@ then prepares the manifest; under `dagster dev`, `DbtProject.prepare_if_dev()` r
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,6 +38,35 @@ def dbt_project_for(env: Environment) -> DbtProject:
             f"{project.manifest_path}: no dbt manifest; run `make manifest` (it renders the "
             "catalogue into dbt and parses the project)"
         )
+    return project
+
+
+def prepare_dbt_project(env: Environment) -> DbtProject:
+    """What `make manifest` does, for any environment: render the catalogue into dbt, then parse.
+
+    An explicit act (a build step, or a test with its own catalogue), never an import.
+    """
+    from transforms.dbt_catalogue import render_dbt_catalogue
+
+    render_dbt_catalogue(env.catalogue_dir, env.dbt_project_dir)
+    project = DbtProject(
+        project_dir=env.dbt_project_dir, profiles_dir=env.dbt_project_dir, target=env.dbt_target
+    )
+    subprocess.run(
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(env.dbt_project_dir),
+            "--profiles-dir",
+            str(env.dbt_project_dir),
+            "--target",
+            env.dbt_target,
+        ],
+        check=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )
     return project
 
 

@@ -632,7 +632,7 @@ def test_lakehouse_cut_refusal_is_one_line(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_definitions_include_cut_assets_and_stopped_schedules(
+def test_definitions_include_cut_assets_each_on_its_cron(
     partners: dict[str, Partner],
 ) -> None:
     from orchestration.definitions import defs
@@ -653,10 +653,10 @@ def test_definitions_include_cut_assets_and_stopped_schedules(
         dg.AssetKey(["gold", "entity_links"])
         in graph.get(dg.AssetKey(["cuts", "rocu_south"])).parent_keys
     )
-    schedules = {s.name: s for s in defs.schedules or []}
-    for name in ("rocu_north_cut", "rocu_south_cut"):
-        assert schedules[name].default_status == dg.DefaultScheduleStatus.STOPPED
-    assert schedules["rocu_north_cut"].cron_schedule == "0 6 * * 1"
+    # Cut by declarative automation on the agreed cron, once nothing it reads is being rebuilt.
+    condition = graph.get(dg.AssetKey(["cuts", "rocu_north"])).automation_condition
+    assert condition is not None and "on 0 6 * * 1" in str(condition.get_label())
+    assert "cuts" not in {s.name for s in defs.schedules or []}
 
 
 def test_cut_asset_materialises_and_a_refusal_fails_the_run(

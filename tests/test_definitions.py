@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -58,11 +58,7 @@ def test_definitions_load_with_the_expected_asset_keys(env: Environment) -> None
         assert dataset.title in (node.description or "")
         assert node.partitions_def == deliveries(dataset)  # one partition per delivery
     assert {s.name for s in defs.schedules or []} == {"retention_daily"}
-    assert {s.name for s in defs.sensors or []} == {
-        "landing_sensor",
-        "delivery_freshness_sensor",
-        "lakehouse_automation",
-    }
+    assert {s.name for s in defs.sensors or []} == {"landing_sensor", "lakehouse_automation"}
 
 
 def test_everything_downstream_of_bronze_is_automated_and_writers_hold_the_pool(
@@ -87,11 +83,19 @@ def test_everything_downstream_of_bronze_is_automated_and_writers_hold_the_pool(
     assert {name for name, pool in pools.items() if pool == WAREHOUSE_POOL} == WAREHOUSE_WRITERS
 
 
-def test_each_refresh_cron_gives_a_freshness_check(catalogue: dict[str, Dataset]) -> None:
-    defs = build_ingest_defs(catalogue)
-    checked = {key.asset_key.path[-1] for c in defs.asset_checks or [] for key in c.check_keys}
-    assert checked == {n for n, d in catalogue.items() if d.refresh != "manual"}
-    assert "rocu_nominals" not in checked  # `refresh: manual`
+def test_each_refresh_cron_gives_a_freshness_policy(
+    env: Environment, catalogue: dict[str, Dataset]
+) -> None:
+    graph = build_definitions(env).resolve_asset_graph()
+    for name, dataset in catalogue.items():
+        policy = graph.get(dg.AssetKey(["bronze", name])).freshness_policy
+        if dataset.refresh == "manual":
+            assert policy is None, name
+            continue
+        assert isinstance(policy, dg.FreshnessPolicy)
+        assert policy.deadline_cron == dataset.refresh and policy.timezone == dataset.timezone
+    daily = graph.get(dg.AssetKey(["bronze", "vehicle_keepers"])).freshness_policy
+    assert daily.lower_bound_delta == timedelta(days=1)  # type: ignore[union-attr]
 
 
 def _snapshot(*roots: Path) -> dict[str, tuple[int, float]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from orchestration.dbt_project import prepare_dbt_project
 from tests.conftest import CATALOGUE
 from tests.pipeline import run_everything
 from transforms.config import PROJECT_ROOT, Environment, get_environment
@@ -184,6 +185,7 @@ def test_adding_a_dataset_is_yaml_plus_one_staging_model(
         'certificate_no,holder,born,postcode\nFC1,"Smith, John Albert",19850312,ls14ab\n'
     )
 
+    prepare_dbt_project(env)  # `make manifest` for this catalogue
     report = run_everything(env)
     assert report.success, report.failures
     persons = read_table(env, "silver.person_records").filter(

@@ -54,6 +54,7 @@ class Environment:
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     scratch_dir: Path | None = None  # LAKEHOUSE_SCRATCH; used only when the home is remote
+    sensor_seconds: int = 30  # how often the daemon looks for deliveries and evaluates automation
 
     @property
     def scratch(self) -> Path:
@@ -135,9 +136,11 @@ def load_config_file(path: Path) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text()) or {}
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping of settings")
-    unknown = sorted(set(document) - {"engine", "spark"})
+    unknown = sorted(set(document) - {"engine", "spark", "sensor_seconds"})
     if unknown:
-        raise ConfigError(f"{path}: unknown settings {unknown}; known: engine, spark")
+        raise ConfigError(
+            f"{path}: unknown settings {unknown}; known: engine, spark, sensor_seconds"
+        )
     return document
 
 
@@ -180,7 +183,22 @@ def get_environment() -> Environment:
             os.environ.get("LAKEHOUSE_DBT_PROJECT", PROJECT_ROOT / "dbt_project")
         ).resolve(),
         scratch_dir=Path(scratch).resolve() if scratch else None,
+        sensor_seconds=sensor_seconds(document, config_path),
     )
+
+
+def sensor_seconds(document: dict[str, Any], source: Path) -> int:
+    """The daemon's sensor interval: `LAKEHOUSE_SENSOR_SECONDS`, else the file's, else 30."""
+    raw = os.environ.get("LAKEHOUSE_SENSOR_SECONDS") or document.get("sensor_seconds") or 30
+    try:
+        seconds = int(raw)
+    except (TypeError, ValueError):
+        seconds = 0
+    if seconds < 1:
+        raise ConfigError(
+            f"{source}: sensor_seconds must be a whole number of seconds >= 1, not {raw!r}"
+        )
+    return seconds
 
 
 def export_environment(env: Environment) -> None:

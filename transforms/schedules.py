@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-TICKS_MEASURED = 32  # enough ticks to see a weekday or quarterly cron's longest gap
+TICKS_MEASURED = 32  # enough ticks to see a weekday or quarterly cron's shortest gap
 # Periods are measured from a fixed date, so definitions built from them never depend on the clock.
 REFERENCE = datetime(2026, 1, 1)
 
@@ -18,8 +18,12 @@ def is_valid_cron(text: str) -> bool:
 
 
 def cron_period(cron: str, timezone: str = "UTC", *, now: datetime | None = None) -> timedelta:
-    """The longest gap between consecutive ticks: how late a delivery may be before it is overdue."""
+    """The shortest gap between consecutive ticks.
+
+    A delivery made within this period before a tick counts for that tick (Dagster's cron
+    freshness policy takes at most the shortest interval, so no two ticks share one delivery).
+    """
     start = now or REFERENCE.replace(tzinfo=ZoneInfo(timezone))
     ticks = croniter(cron, start)
     times = [ticks.get_next(datetime) for _ in range(TICKS_MEASURED)]
-    return max(b - a for a, b in zip(times, times[1:], strict=False))
+    return min(b - a for a, b in zip(times, times[1:], strict=False))

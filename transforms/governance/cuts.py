@@ -45,6 +45,7 @@ from transforms.contract import rank_expr as rank  # re-exported: `rank(expr)`
 from transforms.delta_io import TableNotFound, open_table, read_path
 from transforms.governance.partners import Partner, TableCut, within
 from transforms.publish import append_frame
+from transforms.quality.currency import GoldCurrency, gold_currency
 from transforms.storage import StoragePath, make_dirs, remove_tree, sha256_file, staged
 
 DISCLOSURES = "ops.disclosures"
@@ -133,6 +134,7 @@ class CutResult:
     generated_at: datetime
     tables: list[TableResult]
     versions_read: dict[str, int]
+    currency: GoldCurrency  # deliveries gold did not yet reflect when the cut was made
 
     @property
     def rows(self) -> int:
@@ -384,6 +386,7 @@ def make_cut(
     if not _RUN_ID.match(run_id):
         raise ValueError(f"run id {run_id!r} must be letters, digits, '_', '.' or '-'")
     planned, versions = plan_cut(env, partner)
+    currency = gold_currency(env)
     generated_at = now or datetime.now(UTC)
     folder = env.cuts / partner.name / run_id
     make_dirs(folder.parent)
@@ -415,6 +418,9 @@ def make_cut(
             "generated_at": generated_at.isoformat(),
             "run_id": run_id,
             "versions_read": versions,
+            # Whether deliveries were still on their way to gold: in landing, or in bronze
+            # since gold's latest version (a scheduled cut does not wait for them).
+            "gold_currency": currency.to_dict(),
             "rows": sum(t.rows for t in tables),
             "withheld": sum(t.withheld for t in tables),
             "tables": [t.manifest_entry() for t in tables],
@@ -434,6 +440,7 @@ def make_cut(
             generated_at=generated_at,
             tables=tables,
             versions_read=versions,
+            currency=currency,
         )
         record_disclosure(env, partner, result)
     except BaseException:

@@ -108,7 +108,9 @@ def resolve_entities(
     context: dg.AssetExecutionContext, config: ResolveConfig, lakehouse: LakehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     env = lakehouse.env()
-    result = resolve(env, load_resolution_config(env.catalogue_dir), full_rebuild=config.full_rebuild)
+    result = resolve(
+        env, load_resolution_config(env.catalogue_dir), full_rebuild=config.full_rebuild
+    )
     publication = publish_gold(env, result, context.run.run_id)
     if publication.complete:  # gold is published whole or not at all
         for table in GOLD_TABLES:
@@ -150,7 +152,9 @@ def er_evaluations(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     env = lakehouse.env()
-    evaluation = evaluate_and_record(env, load_resolution_config(env.catalogue_dir), context.run.run_id)
+    evaluation = evaluate_and_record(
+        env, load_resolution_config(env.catalogue_dir), context.run.run_id
+    )
     return dg.MaterializeResult(
         metadata=evaluation.metrics or {"status": "no ground truth"},
         check_results=[

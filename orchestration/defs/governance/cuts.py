@@ -73,6 +73,12 @@ def cut_asset(partner: Partner) -> dg.AssetsDefinition:
                 "rows": cut.rows,
                 "withheld": cut.withheld,
                 "classification": cut.classification,
+                "gold_up_to_date": cut.currency.up_to_date,
+                "deliveries_pending": ", ".join(
+                    f"{d}/{i}" for d, ids in cut.currency.pending_deliveries.items() for i in ids
+                )
+                or "none",
+                "bronze_newer_than_gold": ", ".join(cut.currency.bronze_newer_than_gold) or "none",
                 "tables": table_metadata(
                     pl.DataFrame(
                         [

@@ -1,4 +1,4 @@
-"""The one factory that turns catalogue entries into ingestion assets, checks and sensors.
+"""The one factory that turns catalogue entries into ingestion assets, checks and the sensor.
 
 Each delivery is a dynamic partition of its dataset's bronze asset: the landing sensor adds the
 partition and requests its run, so the UI shows every delivery's materialisation and checks,
@@ -19,7 +19,6 @@ from transforms.schedules import cron_period
 CHECK_ACCEPTED = "deliveries_accepted"
 CHECK_GX_BLOCKING = "gx_blocking"
 CHECK_GX_WARNINGS = "gx_warnings"
-SENSOR_SECONDS = 30
 
 
 def bronze_key(dataset: Dataset) -> dg.AssetKey:
@@ -98,6 +97,7 @@ def ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 kinds={"delta", dataset.source.format},
                 metadata=dataset_metadata(dataset),
                 partitions_def=deliveries(dataset),
+                freshness_policy=freshness_policy(dataset),
                 skippable=True,
             )
         ],
@@ -176,17 +176,21 @@ def _check_results(key: dg.AssetKey, run: DeliveryRun) -> list[dg.AssetCheckResu
     ]
 
 
-def landing_sensor(catalogue: dict[str, Dataset]) -> dg.SensorDefinition:
+def landing_sensor(
+    catalogue: dict[str, Dataset], interval_seconds: int = 30
+) -> dg.SensorDefinition:
     """Add each new delivery folder in landing as a partition and request its ingestion."""
 
     @dg.sensor(
         name="landing_sensor",
-        minimum_interval_seconds=SENSOR_SECONDS,
+        minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         asset_selection=[bronze_key(d) for d in catalogue.values()],
         description="Adds every delivery the ledger has not settled as a partition and requests its run.",
     )
-    def _sensor(context: dg.SensorEvaluationContext, lakehouse: LakehouseResource) -> dg.SensorResult:
+    def _sensor(
+        context: dg.SensorEvaluationContext, lakehouse: LakehouseResource
+    ) -> dg.SensorResult:
         env = lakehouse.env()
         additions: list[dg.AddDynamicPartitionsRequest] = []
         requests: list[dg.RunRequest] = []
@@ -212,37 +216,23 @@ def landing_sensor(catalogue: dict[str, Dataset]) -> dg.SensorDefinition:
     return _sensor
 
 
-def freshness_checks(catalogue: dict[str, Dataset]) -> list[dg.AssetChecksDefinition]:
-    """Each dataset's `refresh` cron: a delivery is expected within one period of every tick."""
-    checks: list[dg.AssetChecksDefinition] = []
-    for dataset in catalogue.values():
-        if dataset.refresh == "manual":
-            continue
-        checks.extend(
-            dg.build_last_update_freshness_checks(
-                assets=[bronze_key(dataset)],
-                lower_bound_delta=cron_period(dataset.refresh, dataset.timezone),
-                deadline_cron=dataset.refresh,
-                timezone=dataset.timezone,
-            )
-        )
-    return checks
+def freshness_policy(dataset: Dataset) -> dg.FreshnessPolicy | None:
+    """The `refresh` cron as a freshness policy: a delivery is due within one period of each tick.
+
+    The daemon evaluates it and the UI shows a dataset whose delivery is late.
+    """
+    if dataset.refresh == "manual":
+        return None
+    return dg.FreshnessPolicy.cron(
+        deadline_cron=dataset.refresh,
+        lower_bound_delta=cron_period(dataset.refresh, dataset.timezone),
+        timezone=dataset.timezone,
+    )
 
 
-def build_ingest_defs(catalogue: dict[str, Dataset]) -> dg.Definitions:
+def build_ingest_defs(catalogue: dict[str, Dataset], sensor_seconds: int = 30) -> dg.Definitions:
     """Everything the ingestion domain contributes, for any catalogue."""
-    checks = freshness_checks(catalogue)
-    sensors = [landing_sensor(catalogue)]
-    if checks:
-        sensors.append(
-            dg.build_sensor_for_freshness_checks(
-                freshness_checks=checks,
-                name="delivery_freshness_sensor",
-                default_status=dg.DefaultSensorStatus.RUNNING,
-            )
-        )
     return dg.Definitions(
         assets=[ingestion_asset(d) for d in catalogue.values()],
-        asset_checks=checks,
-        sensors=sensors,
+        sensors=[landing_sensor(catalogue, sensor_seconds)],
     )
