@@ -60,8 +60,8 @@ def test_audit_silver_publishes_every_table_of_the_warehouse(lake: Environment) 
 def test_a_quarantined_person_takes_its_addresses_with_it(lake: Environment) -> None:
     con = duckdb.connect(str(lake.warehouse))
     try:
-        key = con.sql("select record_key from silver.addresses order by record_key limit 1")
-        record_key = key.fetchone()[0]  # type: ignore[index]
+        first = "select record_key from silver.addresses order by record_key limit 1"
+        record_key = con.execute(first).fetchone()[0]  # type: ignore[index]
         con.execute(
             "update silver.person_records set gender = 'X' where record_key = ?", [record_key]
         )
