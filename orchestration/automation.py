@@ -1,7 +1,9 @@
 """How the lakehouse keeps itself current: the automation conditions and the warehouse pool.
 
 Every asset downstream of bronze runs when an input changed, once nothing upstream is still
-running and every blocking check upstream passed; a delivery that fails one goes no further.
+running and no blocking check upstream failed on its latest materialisation; a delivery that
+fails one goes no further. (Dagster's `all_deps_blocking_checks_passed` also holds back a check
+that has never run, e.g. a dataset with no delivery yet, which would stop the graph for good.)
 Dagster's `eager()` also waits while any input is *missing*. A delivery partition that was
 rejected, or recognised as a duplicate, is never materialised and so stays missing for good,
 which would stop the whole graph after the first bad delivery; so the condition below is eager()
@@ -25,8 +27,12 @@ def downstream_condition() -> dg.AutomationCondition:
         ).since_last_handled()
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
-        & dg.AutomationCondition.all_deps_blocking_checks_passed()
-    ).with_label("when inputs change and their blocking checks pass")
+        & ~dg.AutomationCondition.any_deps_match(
+            dg.AutomationCondition.any_checks_match(
+                dg.AutomationCondition.check_failed(), blocking_only=True
+            )
+        ).with_label("no blocking check upstream failed")
+    ).with_label("when inputs change and no blocking check upstream failed")
 
 
 def on_schedule(cron: str, timezone: str) -> dg.AutomationCondition:

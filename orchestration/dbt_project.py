@@ -2,7 +2,8 @@
 
 Building the project object reads configuration only: it renders nothing and parses nothing.
 `make manifest` renders the catalogue into dbt's generated files (`transforms.dbt_catalogue`) and
-then prepares the manifest; under `dagster dev`, `DbtProject.prepare_if_dev()` re-parses.
+then prepares the manifest; `lakehouse ui` does the same once before it starts `dagster dev`
+(rather than `DbtProject.prepare_if_dev()`, which would re-parse in every run's process).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ def dbt_project_for(env: Environment) -> DbtProject:
     project = DbtProject(
         project_dir=env.dbt_project_dir, profiles_dir=env.dbt_project_dir, target=env.dbt_target
     )
-    project.prepare_if_dev()
     if not project.manifest_path.exists():
         raise ManifestMissing(
             f"{project.manifest_path}: no dbt manifest; run `make manifest` (it renders the "

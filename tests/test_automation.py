@@ -104,7 +104,7 @@ def test_the_daemon_carries_a_delivery_to_gold_and_stops_a_ragged_one_at_bronze(
         ragged.mkdir(parents=True)
         (ragged / "roll.csv").write_text(RAGGED)
         dropped = time.monotonic()
-        deadline = dropped + 420
+        deadline = dropped + 300
         while time.monotonic() < deadline and process.poll() is None:
             found = new_keys & _gold_keys(env)
             if len(found) >= 0.9 * len(new_keys):  # a few may be quarantined in silver

@@ -75,7 +75,7 @@ def test_everything_downstream_of_bronze_is_automated_and_writers_hold_the_pool(
         if key.path[0] == "cuts":
             assert "after upstream runs finish" in str(condition.get_label()), key
         else:
-            assert "blocking checks pass" in str(condition.get_label()), key
+            assert "no blocking check upstream failed" in str(condition.get_label()), key
     pools = {
         graph.get(k).assets_def.node_def.name: graph.get(k).assets_def.node_def.pool
         for k in graph.get_all_asset_keys()

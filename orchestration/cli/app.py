@@ -258,13 +258,19 @@ def _print_accuracy(env: Environment) -> None:
 
 @app.command()
 def ui(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000) -> None:
-    """Start the Dagster UI on 127.0.0.1 with workspace.yaml (stop it with Ctrl-C)."""
+    """Start the Dagster UI and daemon on 127.0.0.1 with workspace.yaml (stop it with Ctrl-C)."""
+    from orchestration.dbt_project import prepare_dbt_project
+
     env = get_environment()
     prepare_dagster_home(env)
+    bin_dir = os.path.dirname(sys.executable)
+    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])  # dbt for runs
+    console.print("preparing the dbt manifest for the catalogue")
+    prepare_dbt_project(env)
     os.chdir(PROJECT_ROOT)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
-    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    dagster = os.path.join(bin_dir, "dagster")
     os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)])
 
 

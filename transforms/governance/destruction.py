@@ -19,7 +19,6 @@ from deltalake import DeltaTable
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment
 from transforms.delta_io import read_path
-from transforms.locks import warehouse_lock
 from transforms.governance.purge import (
     PurgeLog,
     drop_keys,
@@ -28,6 +27,7 @@ from transforms.governance.purge import (
     rewrite_delta,
     rewrite_raw_file,
 )
+from transforms.locks import warehouse_lock
 from transforms.publish import append_frame
 from transforms.resolve import gold
 from transforms.spark.session import RECORD_COPY_FOLDERS

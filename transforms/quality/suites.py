@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +77,16 @@ _GX_SEVERITY = {BLOCKING: "critical", WARN: "warning"}
 
 
 def gx_module() -> ModuleType:
-    """Great Expectations, imported on first use (it takes seconds) with telemetry off."""
+    """Great Expectations, imported on first use (it takes seconds) with telemetry off.
+
+    GX imports pyspark, whose Connect module takes a process whose `__main__` has no `__file__`
+    (a Dagster step worker, an execnet worker) for its own doctest run and calls `sys.exit(0)`:
+    such a `__main__` is given a name first.
+    """
     disable_telemetry()
+    main = sys.modules.get("__main__")
+    if main is not None and not hasattr(main, "__file__"):
+        main.__file__ = "<lakehouse worker>"
     import great_expectations
 
     return great_expectations
