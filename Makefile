@@ -29,8 +29,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
 # The dbt manifest dagster-dbt loads: the catalogue rendered into dbt's generated files, then
 # parsed. Importing the definitions never does either (they are a pure function of configuration).
 manifest: $(VENV)/.installed
-	$(BIN)/python -m transforms.dbt_catalogue
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster-dbt project prepare-and-package --file orchestration/dbt_project.py
+	@mkdir -p dbt_project/logs
+	@$(BIN)/python -m transforms.dbt_catalogue > dbt_project/logs/prepare.log
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster-dbt project prepare-and-package \
+		--file orchestration/dbt_project.py >> dbt_project/logs/prepare.log 2>&1 \
+		|| { cat dbt_project/logs/prepare.log; exit 1; }
 
 setup: $(VENV)/.installed manifest
 

@@ -20,7 +20,8 @@ import polars as pl
 
 from transforms.config import PROJECT_ROOT, get_environment
 from transforms.delta_io import read_table
-from transforms.resolve.search import counts, log_search, search
+from transforms.governance.search_ledger import log_search
+from transforms.resolve.search import counts, search
 
 
 def draw_subjects(people: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:

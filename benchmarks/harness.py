@@ -38,7 +38,7 @@ from transforms.catalogue import load_catalogue
 from transforms.config import PROJECT_ROOT, Environment, get_environment
 
 STAGES = {  # stage -> how its Dagster step keys start
-    "ingest": ("bronze__",),
+    "ingest": ("ingest_",),
     "dbt normalisation": ("dbt_",),
     "silver publication": ("publish_silver",),
     "er training": ("models__entity_resolution",),

@@ -13,8 +13,8 @@ from benchmarks.harness import GOALS, STAGES, main, stage_seconds
 def test_steps_are_grouped_into_stages() -> None:
     stages = stage_seconds(
         {
-            "bronze__electoral_roll": 1.0,
-            "bronze__travel_manifests": 2.0,
+            "ingest_electoral_roll": 1.0,
+            "ingest_travel_manifests": 2.0,
             "dbt_silver": 3.0,
             "models__entity_resolution": 4.0,
             "resolve_entities": 5.0,

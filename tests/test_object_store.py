@@ -34,7 +34,8 @@ from transforms.storage import is_local
 
 BUCKET = "ndec-lakehouse-test"
 PREFIX = "lakehouse"
-LOCAL_ONLY = {"warehouse.duckdb", "warehouse.duckdb.wal", "dagster", "spark"}
+# What only a local folder can hold: the warehouse, Dagster's home, Spark, the OS file locks.
+LOCAL_ONLY = {"warehouse.duckdb", "warehouse.duckdb.wal", "dagster", "spark", "locks"}
 
 
 def _free_port() -> int:

@@ -120,6 +120,12 @@ def write_parquet(frame: pl.DataFrame, path: StoragePath) -> None:
         frame.write_parquet(local)
 
 
+def write_text_atomic(path: StoragePath, text: str) -> None:
+    """Replace a text file in one atomic step (`staged`)."""
+    with staged(path) as local:
+        local.write_text(text)
+
+
 def sha256_file(path: StoragePath) -> str:
     """Checksum a file in chunks, so large files need little memory."""
     digest = hashlib.sha256()

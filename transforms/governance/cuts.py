@@ -46,7 +46,14 @@ from transforms.delta_io import TableNotFound, open_table, read_path
 from transforms.governance.partners import Partner, TableCut, within
 from transforms.publish import append_frame
 from transforms.quality.currency import GoldCurrency, gold_currency
-from transforms.storage import StoragePath, make_dirs, remove_tree, sha256_file, staged
+from transforms.storage import (
+    StoragePath,
+    make_dirs,
+    readable,
+    remove_tree,
+    sha256_file,
+    staged,
+)
 
 DISCLOSURES = "ops.disclosures"
 MANIFEST = "manifest.json"
@@ -364,6 +371,44 @@ def _atomic(path: StoragePath, write: Any) -> dict[str, Any]:
     with staged(path) as local:
         write(local)
     return {"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+REFERENCE_COLUMNS = ("record_key", "entity_id", "entity_id_a", "entity_id_b")
+
+
+def redact_cut_table(
+    folder: StoragePath, table: str, keys: set[str], entities: set[str], log: Any
+) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Rewrite one cut table's Parquet and CSV files without rows naming `keys` or `entities`.
+
+    Returns the rows removed and the new description (sha256, bytes) of each file rewritten; the
+    old and new sha256 of every rewritten file go to the destruction `log`.
+    """
+    parquet = folder / f"{table}.parquet"
+    if not parquet.exists():
+        return 0, {}
+    with readable(parquet) as source:
+        frame = pl.read_parquet(source)
+    doomed = pl.lit(False)
+    for column in REFERENCE_COLUMNS:
+        if column in frame.columns:
+            values = sorted(keys if column == "record_key" else entities)
+            doomed = doomed | pl.col(column).is_in(values).fill_null(False)
+    kept = frame.filter(~doomed)
+    removed = frame.height - kept.height
+    if not removed:
+        return 0, {}
+    written: dict[str, dict[str, Any]] = {}
+    for path, write in (
+        (parquet, kept.write_parquet),
+        (folder / f"{table}.csv", lambda p: write_safe_csv(kept, p)),
+    ):
+        if path.exists():
+            old = sha256_file(path)
+            written[path.name] = _atomic(path, write)
+            log.removed_files.append((str(path), old))
+            log.rewritten_files.append((str(path), written[path.name]["sha256"]))
+    return removed, written
 
 
 def _write_table(folder: StoragePath, planned: _Planned) -> list[dict[str, Any]]:

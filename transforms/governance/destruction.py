@@ -19,6 +19,7 @@ from deltalake import DeltaTable
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment
 from transforms.delta_io import read_path
+from transforms.governance.cuts import MANIFEST, redact_cut_table
 from transforms.governance.purge import (
     PurgeLog,
     drop_keys,
@@ -31,7 +32,13 @@ from transforms.locks import warehouse_lock
 from transforms.publish import append_frame
 from transforms.resolve import gold
 from transforms.spark.session import RECORD_COPY_FOLDERS
-from transforms.storage import StoragePath, read_parquet, sha256_file, write_parquet
+from transforms.storage import (
+    StoragePath,
+    read_parquet,
+    sha256_file,
+    write_parquet,
+    write_text_atomic,
+)
 
 DERIVED_REPORTS = ("er", "validations", "data_docs")
 
@@ -98,6 +105,7 @@ def destroy(
         doomed_ids = set(ids["id"].to_list())
         scope = "dataset"
     keys = {f"{dataset_name}:{i}" for i in doomed_ids}
+    entities = _entities_of(env, keys)  # before gold is rewritten without them
     if bronze.height:
         keep = bronze.filter(~_record_ids(bronze, dataset).is_in(sorted(doomed_ids)))
         if keep.height < bronze.height or scope == "dataset":
@@ -112,6 +120,7 @@ def destroy(
     remove_tree(env.delta / "_staging", log)  # audit candidates: transient copies, rebuilt next run
     _purge_derived_tables(env, keys, log, run_id, skip={bronze_path})
     _purge_raw_files(env, dataset, doomed_ids, scope, log)
+    _purge_cut_copies(env, keys, entities, run_id, log)
     _purge_truth(env, keys, log)
     _purge_model_term_frequencies(env, log)
     for name in DERIVED_REPORTS:
@@ -164,6 +173,45 @@ def _gold_replacements(env: Environment) -> dict[str, pl.DataFrame]:
             records, silver["addresses"], silver["comms_identifiers"], silver["comms_events"]
         ),  # type: ignore[arg-type]
     }
+
+
+def _entities_of(env: Environment, keys: set[str]) -> set[str]:
+    """The gold entities the doomed records belong to (their names may be in disclosed rows)."""
+    records = read_path(env.table_path("gold.entity_records"))
+    if records is None or not keys:
+        return set()
+    return set(records.filter(pl.col("record_key").is_in(sorted(keys)))["entity_id"].to_list())
+
+
+def _purge_cut_copies(
+    env: Environment, keys: set[str], entities: set[str], run_id: str, log: PurgeLog
+) -> None:
+    """Our retained copies of partner cuts lose every row naming a doomed record or its entity.
+
+    What a partner received is theirs to destroy (the disclosure log says who holds what); the
+    copies kept here are rewritten, and each manifest records the redaction and the new sha256.
+    """
+    if not env.cuts.exists() or not (keys or entities):
+        return
+    for manifest_path in sorted(env.cuts.glob(f"*/*/{MANIFEST}")):
+        manifest = json.loads(manifest_path.read_text())
+        changed = 0
+        for table in manifest.get("tables", []):
+            removed, written = redact_cut_table(
+                manifest_path.parent, table["table"], keys, entities, log
+            )
+            if not removed:
+                continue
+            changed += removed
+            table["rows"] = int(table.get("rows") or 0) - removed
+            log.rows[f"cut:{manifest_path.parent.relative_to(env.home)}/{table['table']}"] = removed
+            for entry in table.get("files", []):
+                entry.update(written.get(entry["name"], {}))
+        if changed:
+            manifest.setdefault("redactions", []).append({"destruction_id": run_id, "rows": changed})
+            log.removed_files.append((str(manifest_path), sha256_file(manifest_path)))
+            write_text_atomic(manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
+            log.rewritten_files.append((str(manifest_path), sha256_file(manifest_path)))
 
 
 def _purge_raw_files(
