@@ -22,9 +22,9 @@ $(BIN)/uv:
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process (each dbt
 # build, each `lakehouse run`) would otherwise recompile its imports from source.
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	touch $@
+	@$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
 
 # The dbt manifest dagster-dbt loads: the catalogue rendered into dbt's generated files, then
 # parsed. Importing the definitions never does either (they are a pure function of configuration).
@@ -38,7 +38,7 @@ manifest: $(VENV)/.installed
 setup: $(VENV)/.installed manifest
 
 demo: setup
-	$(BIN)/lakehouse demo --people $(PEOPLE) --seed $(SEED)
+	@$(BIN)/lakehouse demo --people $(PEOPLE) --seed $(SEED)
 
 # Debian's headless Chromium + chromedriver for tests/test_browser.py (no-op when installed).
 browser:

@@ -157,10 +157,13 @@ def _run(
     except (CatalogueError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     seconds = time.perf_counter() - started
-    console.print(
-        f"run {report.run_id}: {len(report.materialized)} assets materialised in "
-        f"{len(report.run_ids)} Dagster run(s), {seconds:.1f}s"
-    )
+    if not report.run_ids:
+        console.print("nothing to run: no pending delivery in what was selected")
+    else:
+        console.print(
+            f"run {report.run_id}: {len(report.materialized)} assets materialised in "
+            f"{len(report.run_ids)} Dagster run(s), {seconds:.1f}s"
+        )
     if report_file is not None:
         report_file.write_text(json.dumps(dataclasses.asdict(report), indent=2) + "\n")
     for check in report.checks_failed:
