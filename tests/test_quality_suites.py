@@ -486,3 +486,23 @@ def test_validates_200k_rows() -> None:
     failure = only_failure(outcome, "expect_column_values_to_be_in_set", "classification")
     assert failure["sample_keys"] == ["electoral_roll:E123456"]
     assert outcome.success and outcome.rows == rows
+
+
+def test_gx_private_validator_is_still_there() -> None:
+    """validate.py runs GX through its private v1 Validator (see `_validate_one_batch`, which says
+    why): a GX upgrade that moves or changes it must fail here, not somewhere in a pipeline."""
+    import inspect
+
+    gx_module()
+    from great_expectations.validator.v1_validator import Validator
+
+    parameters = inspect.signature(Validator).parameters
+    assert {"batch_definition", "batch_parameters", "result_format"} <= set(parameters)
+    assert callable(Validator.validate_expectation_suite)
+
+
+def test_validation_prints_no_progress_bar(capfd: pytest.CaptureFixture[str]) -> None:
+    outcome = validate(person_records(), suite("silver", "person_records"))
+    assert outcome.success
+    captured = capfd.readouterr()
+    assert "Calculating Metrics" not in captured.err + captured.out
