@@ -8,8 +8,9 @@ Truth:
   `callee_person_id`), that person's clean values *as at that delivery* (upper-case ASCII names,
   current family name, date of birth, current postcode), the E.164 phone the record carries,
   the record's `revision` (>0 for a feed re-delivery) and `noise`, the list of perturbations
-  applied (e.g. `maiden_name`, `stale_address`, `typo_family_name`), so a record showing a
-  maiden name or an old address can be told apart from a wrong match;
+  applied (e.g. `maiden_name`, `stale_address`, `typo_family_name`, and under the `hostile`
+  profile `given_name_replaced`, `dob_digits_wrong` ...: see `profiles.py`), so a record showing
+  a maiden name or an old address can be told apart from a wrong match;
 * `people.parquet` - one row per person as at the first delivery (household, twin, previous
   family name and address, phones, e-mail, passport, nationality);
 * `household_addresses.parquet` - each household's address and landline at every delivery.
@@ -31,6 +32,7 @@ from transforms.generate.datasets import BUILDERS
 from transforms.generate.datasets.base import Context
 from transforms.generate.deliveries import Delivery, iter_deliveries
 from transforms.generate.population import World, build_world
+from transforms.generate.profiles import get_profile
 from transforms.generate.writers import ParquetAppender, conform, write_delivery, write_parquet
 from transforms.storage import StoragePath, make_dirs, remove_tree, storage_path
 
@@ -66,6 +68,7 @@ class GenerationReport:
     records_per_second: float
     files: dict[tuple[str, str], StoragePath] = field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # catalogued datasets without a generator (real ones), sorted
+    noise: str = "default"  # the noise profile (transforms.generate.profiles.PROFILES)
 
 
 def generate_catalogue(
@@ -79,6 +82,7 @@ def generate_catalogue(
     start: date = date(2026, 10, 5),
     interval_days: int = 7,
     overwrite: bool = False,
+    noise: str = "default",
 ) -> GenerationReport:
     """Generate the deliveries of every catalogued dataset that has a generator, and the truth.
 
@@ -86,10 +90,14 @@ def generate_catalogue(
     named in the report's `skipped`; ValueError only if no catalogued dataset has a generator.
     Raises FileExistsError (before writing anything) if a delivery folder exists and
     `overwrite` is False: a delivery that may already have been ingested is never changed.
+    `noise` names the error model (`transforms.generate.profiles.PROFILES`): `default` (each
+    dataset's own noise) or `hostile` (plus whole-value corruption); ValueError naming the
+    allowed profiles for any other name. The same seed and profile give the same bytes.
     """
     began = time.perf_counter()
     if people < 1 or deliveries < 1 or interval_days < 1:
         raise ValueError("people, deliveries and interval_days must be positive")
+    profile = get_profile(noise)
     catalogued = load_contracts(Path(catalogue_dir))
     skipped = tuple(sorted(set(catalogued) - set(BUILDERS)))
     contracts = {name: c for name, c in catalogued.items() if name in BUILDERS}
@@ -121,7 +129,8 @@ def generate_catalogue(
             # view at k can be dropped once k is done (memory stays flat as deliveries grow).
             streams = {
                 name: iter_deliveries(
-                    Context(contracts[name], world, seed, dates, interval_days), BUILDERS[name]
+                    Context(contracts[name], world, seed, dates, interval_days, profile),
+                    BUILDERS[name],
                 )
                 for name in sorted(contracts)
             }
@@ -169,6 +178,7 @@ def generate_catalogue(
         records_per_second=total / seconds if seconds > 0 else float("inf"),
         files=files,
         skipped=skipped,
+        noise=profile.name,
     )
 
 

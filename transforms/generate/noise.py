@@ -35,6 +35,14 @@ class NoiseLog:
         if rows.any():
             self._tags.append((tag, rows))
 
+    def has(self, tag: str) -> np.ndarray:
+        """Boolean mask of the records `tag` has been recorded for."""
+        out = np.zeros(self.n, dtype=bool)
+        for t, mask in self._tags:
+            if t == tag:
+                out |= mask
+        return out
+
     def series(self) -> pl.Series:
         """Tags as a list column. Records are grouped by their combination of tags (a bit
         pattern), so lists are built once per distinct combination, not once per record."""

@@ -54,6 +54,13 @@ class Draws:
         self._keys = mix64(keys ^ np.uint64(salt & 0xFFFFFFFFFFFFFFFF))
         self.n = len(records)
 
+    def subset(self, idx: np.ndarray) -> Draws:
+        """The same per-record streams for the records at `idx` only (cheap draws for a few)."""
+        out = object.__new__(Draws)
+        out._keys = self._keys[idx]
+        out.n = len(out._keys)
+        return out
+
     def uniform(self, slot: str) -> np.ndarray:
         """Floats in [0, 1), a different independent stream for every slot name."""
         h = mix64(self._keys ^ mix64(np.array([stable_key(slot)], dtype=np.uint64)))

@@ -20,20 +20,24 @@ import numpy as np
 import polars as pl
 
 from transforms.generate.contracts import Contract
+from transforms.generate.hostile import Hostile
 from transforms.generate.noise import Noiser
 from transforms.generate.population import World
+from transforms.generate.profiles import DEFAULT, NoiseProfile
 from transforms.generate.rand import Draws, child_rng, stable_key
 
 
 @dataclass(frozen=True)
 class Context:
-    """Everything a builder may read: its contract, the world, the run's seed and dates."""
+    """Everything a builder may read: its contract, the world, the run's seed and dates, and
+    the noise profile (the error kinds added to the dataset's own noise)."""
 
     contract: Contract
     world: World
     seed: int
     delivery_dates: tuple[date, ...]
     interval_days: int
+    profile: NoiseProfile = DEFAULT
 
     @property
     def name(self) -> str:
@@ -57,6 +61,18 @@ class Context:
     def noiser(self, rows: pl.DataFrame) -> Noiser:
         """Per-record noise keyed by record number and revision (stable across deliveries)."""
         return Noiser(Draws(self.salt, rows["rec"].to_numpy(), rows["revision"].to_numpy()))
+
+    def hostile(self, nz: Noiser, k: int, person_id: pl.Series, *, town: bool = True) -> Hostile:
+        """The profile's whole-value corruption for one rendering (inert for `default`);
+        `town`: the dataset delivers a town, so a record may keep only its name and town."""
+        return Hostile(
+            nz,
+            self.profile,
+            self.world.state(k),
+            person_id.to_numpy(),
+            self.delivery_dates[k],
+            town=town,
+        )
 
     def people(self, k: int, person_id: pl.Series | np.ndarray) -> pl.DataFrame:
         """Population attributes as at delivery k, one row per given person id."""

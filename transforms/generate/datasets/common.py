@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from transforms.generate import formats as F
+from transforms.generate.hostile import Hostile
 from transforms.generate.noise import Noiser
 
 
@@ -85,6 +86,19 @@ def noisy_address(
         F.postcode_variant(choose("postcode"), pl.col("_pc")).alias("postcode"),
     )
     return Address(out["line"], out["flat"], out["town"], out["postcode"])
+
+
+def hostile_names(h: Hostile, name: Names, *, middle: bool = True) -> Names:
+    """The profile's name corruption (`middle`: the dataset delivers middle names)."""
+    given, mid, family = h.names(name.given, name.middle if middle else None, name.family)
+    return Names(given, name.middle if mid is None else mid, family)
+
+
+def hostile_address(h: Hostile, addr: Address) -> Address:
+    """The profile's postcode corruption; only the town left on a name-and-town-only record."""
+    return Address(
+        h.unless_sparse(addr.line), h.unless_sparse(addr.flat), addr.town, h.postcode(addr.postcode)
+    )
 
 
 def mobile_forms(nz: Noiser, e164: pl.Series, weights: list[float], slot: str) -> pl.Series:

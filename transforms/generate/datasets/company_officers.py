@@ -18,7 +18,12 @@ from transforms.generate.datasets.base import (
     pick_people,
     window_bounds,
 )
-from transforms.generate.datasets.common import noisy_address, noisy_names
+from transforms.generate.datasets.common import (
+    hostile_address,
+    hostile_names,
+    noisy_address,
+    noisy_names,
+)
 from transforms.generate.population import make_addresses
 from transforms.generate.rand import unique_integers
 
@@ -104,6 +109,9 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
     )
     office = nz.mask("office_service_address", OFFICE_ADDRESS)
     nz.log.add("office_service_address", office)
+    h = ctx.hostile(nz, k, p["person_id"])
+    name = hostile_names(h, name)
+    home = hostile_address(h, home)
     records = pl.DataFrame(
         {
             "rec": rows["rec"],
@@ -114,15 +122,15 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
             "family": name.family,
             "given": name.given,
             "middle": name.middle,
-            "dob": p["date_of_birth"],
+            "dob": h.dob(p["date_of_birth"]),
             "office": office,
             "home_line": home.line,
             "home_flat": home.flat,
             "home_town": home.town,
             "home_postcode": home.postcode,
-            "office_line": rows["office_line"],
+            "office_line": h.unless_sparse(rows["office_line"]),
             "office_town": rows["office_town"],
-            "office_postcode": rows["office_postcode"],
+            "office_postcode": h.unless_sparse(rows["office_postcode"]),
         }
     ).select(
         F.hex_id(rows["rec"].to_numpy(), ctx.salt).alias("officer_id"),

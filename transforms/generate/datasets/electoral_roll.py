@@ -20,7 +20,12 @@ from transforms.generate.datasets.base import (
     pick_people,
     window_bounds,
 )
-from transforms.generate.datasets.common import noisy_address, noisy_names
+from transforms.generate.datasets.common import (
+    hostile_address,
+    hostile_names,
+    noisy_address,
+    noisy_names,
+)
 
 COVERAGE = 0.70
 EARLIEST_REGISTRATION = date(2000, 1, 1)
@@ -42,6 +47,9 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
     addr = noisy_address(
         nz, p, stale=0.15, abbreviate=0.03, postcode_formats=(0.92, 0.04, 0.03, 0.01)
     )
+    h = ctx.hostile(nz, k, p["person_id"])
+    name = hostile_names(h, name)
+    addr = hostile_address(h, addr)
 
     # Registered when first seen: long ago for the first snapshot, within the period otherwise.
     first = rows["first"].to_numpy()

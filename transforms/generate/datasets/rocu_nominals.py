@@ -15,7 +15,7 @@ from transforms.generate.datasets.base import (
     person_ids,
     pick_people,
 )
-from transforms.generate.datasets.common import mobile_forms, noisy_names
+from transforms.generate.datasets.common import hostile_names, mobile_forms, noisy_names
 from transforms.generate.noise import Noiser
 
 NOMINALS = 0.02  # share of people known to the unit
@@ -64,6 +64,11 @@ def _aliases(nz: Noiser, p: pl.DataFrame, family: pl.Series) -> pl.Expr:
     return cols.select(pl.concat_list(parts).list.drop_nulls().alias("aliases")).to_series()
 
 
+def _where(mask: np.ndarray, values: pl.Series) -> pl.Series:
+    """`values` where `mask`, else null."""
+    return pl.select(pl.when(pl.lit(pl.Series(mask))).then(pl.lit(values))).to_series()
+
+
 def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
     p = ctx.people(k, rows["person_id"])
     nz = ctx.noiser(rows)
@@ -78,7 +83,17 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
     nz.log.add("current_address_missing", ~show_current)
     show_mobile = nz.mask("phone_mobile", 0.8) & p["mobile"].is_not_null().to_numpy()
     show_landline = nz.mask("phone_landline", 0.4) & p["landline"].is_not_null().to_numpy()
-    mobile = mobile_forms(nz, p["mobile"], [0.3, 0.4, 0.3, 0.0], "phone_format")
+    # The profile's corruption: names, date of birth, the current postcode and the mobile as
+    # shown; a name-and-town-only record keeps its name and its current town (below).
+    h = ctx.hostile(nz, k, p["person_id"])
+    name = hostile_names(h, name, middle=False)
+    dob = h.dob(dob)
+    postcode, mobile_e164, mobile_shown = p["postcode"], p["mobile"], show_mobile
+    if h.active:
+        postcode = h.postcode(_where(show_current, postcode))
+        mobile_e164 = h.phone(_where(show_mobile, mobile_e164), "mobile")
+        mobile_shown = mobile_e164.is_not_null().to_numpy()
+    mobile = mobile_forms(nz, mobile_e164, [0.3, 0.4, 0.3, 0.0], "phone_format")
     markers = [
         pl.Series(N.WARNING_MARKERS).gather(
             nz.draws.integers(f"marker{i}", 0, len(N.WARNING_MARKERS))
@@ -103,12 +118,12 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
             "cur_addr": p["line_1"],
             "flat": p["flat"],
             "town": p["town"],
-            "postcode": p["postcode"],
+            "postcode": postcode,
             "prev_line": p["prev_line_1"],
             "prev_flat": p["prev_flat"],
             "prev_town": p["prev_town"],
             "prev_postcode": p["prev_postcode"],
-            "show_mobile": show_mobile,
+            "show_mobile": mobile_shown,
             "show_landline": show_landline,
             "mobile": mobile,
             "landline": p["landline_national"],
@@ -116,8 +131,11 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
             **{f"m{i}_on": marker_on[i] for i in range(4)},
         }
     )
-    current = F.one_line_address(
-        F.with_flat(pl.col("flat"), pl.col("cur_addr")), pl.col("town"), pl.col("postcode")
+    line = F.with_flat(pl.col("flat"), pl.col("cur_addr"))
+    current = (
+        pl.when(pl.col("postcode").is_null())
+        .then(pl.format("{}, {}", line, pl.col("town")))
+        .otherwise(F.one_line_address(line, pl.col("town"), pl.col("postcode")))
     )
     previous = F.one_line_address(
         F.with_flat(pl.col("prev_flat"), pl.col("prev_line")),
@@ -148,6 +166,19 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
         .list.unique(maintain_order=True)
         .alias("warning_markers"),
     )
+    if h.sparse.any():
+        sparse = pl.lit(pl.Series(h.sparse))
+        empty = pl.lit([], dtype=pl.List(pl.String))
+        records = records.with_columns(
+            pl.when(sparse).then(empty).otherwise(pl.col("aliases")).alias("aliases"),
+            pl.when(sparse).then(None).otherwise(pl.col("date_of_birth")).alias("date_of_birth"),
+            pl.when(sparse).then(None).otherwise(pl.col("gender")).alias("gender"),
+            pl.when(sparse)
+            .then(pl.concat_list([pl.lit(p["town"])]))
+            .otherwise(pl.col("addresses"))
+            .alias("addresses"),
+            pl.when(sparse).then(empty).otherwise(pl.col("phones")).alias("phones"),
+        )
     phone = pl.select(
         pl.when(pl.lit(pl.Series(show_mobile)))
         .then(pl.lit(p["mobile"]))

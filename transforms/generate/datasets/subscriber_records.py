@@ -14,7 +14,13 @@ from transforms.generate.datasets.base import (
     dates_between,
     window_bounds,
 )
-from transforms.generate.datasets.common import mobile_forms, noisy_address, noisy_names
+from transforms.generate.datasets.common import (
+    hostile_address,
+    hostile_names,
+    mobile_forms,
+    noisy_address,
+    noisy_names,
+)
 
 
 def sample(ctx: Context, k: int, rng: np.random.Generator, existing: pl.DataFrame) -> pl.DataFrame:
@@ -65,7 +71,12 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
         postcode_formats=(0.9, 0.05, 0.04, 0.01),
     )
     email = nz.blank(p["email"], np.where(revised, 0.0, 0.10), "email_missing")
-    msisdn = mobile_forms(nz, p["mobile"], [0.5, 0.5], "msisdn_format")
+    h = ctx.hostile(nz, k, p["person_id"])
+    name = hostile_names(h, name)
+    dob = h.dob(dob)
+    addr = hostile_address(h, addr)
+    email = h.missing(email, "email", "email_missing")
+    msisdn = mobile_forms(nz, h.phone(p["mobile"], "mobile"), [0.5, 0.5], "msisdn_format")
     middle_initial = nz.mask("middle_initial", 0.2)
     # ... and a new handset.
     again = np.flatnonzero(revised)
@@ -91,7 +102,7 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
             "postcode": addr.postcode,
             "msisdn": msisdn,
             "email": email,
-            "imei": handsets,
+            "imei": h.unless_sparse(handsets),
             "activated": rows["activated"],
         }
     ).select(

@@ -7,7 +7,12 @@ import polars as pl
 
 from transforms.generate import formats as F
 from transforms.generate.datasets.base import Builder, Context, Rendered, letters, newcomers
-from transforms.generate.datasets.common import noisy_address, noisy_names
+from transforms.generate.datasets.common import (
+    hostile_address,
+    hostile_names,
+    noisy_address,
+    noisy_names,
+)
 
 LISTED = 0.65  # share of landline households in the directory
 
@@ -54,6 +59,9 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
     addr = noisy_address(
         nz, p, stale=0.04, abbreviate=0.25, postcode_formats=(0.96, 0.03, 0.0, 0.01)
     )
+    h = ctx.hostile(nz, k, p["person_id"])
+    name = hostile_names(h, name, middle=False)
+    addr = hostile_address(h, addr)
     prefix = letters(nz.draws.integers("prefix", 0, 26))
     records = pl.DataFrame(
         {
@@ -65,7 +73,7 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
             "flat": addr.flat,
             "town": addr.town,
             "postcode": addr.postcode,
-            "telephone": p["landline_national"],
+            "telephone": h.phone(p["landline_national"], "landline_national"),
         }
     ).select(
         pl.format("TD{}{}", "prefix", (pl.col("rec") + 1).cast(pl.String).str.zfill(8)).alias(

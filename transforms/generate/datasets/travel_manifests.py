@@ -15,7 +15,7 @@ from transforms.generate.datasets.base import (
     pick_people,
     window_bounds,
 )
-from transforms.generate.datasets.common import noisy_names
+from transforms.generate.datasets.common import hostile_names, noisy_names
 from transforms.generate.rand import weighted_index
 
 TRAVELLERS = 0.20  # share of people travelling in a delivery period
@@ -75,6 +75,9 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
     passport = nz.typo(p["passport_number"], 0.003, "typo_passport_number")
     has_phone = nz.mask("contact_phone", 0.5)
     phone = pl.select(pl.when(pl.lit(pl.Series(has_phone))).then(pl.lit(p["mobile"]))).to_series()
+    h = ctx.hostile(nz, k, p["person_id"], town=False)
+    name = hostile_names(h, name)
+    dob = h.dob(dob)
     # A re-delivered manifest is an amended one: the flight left a day later.
     delay = (rows["revision"] > 0).cast(pl.Int32)
     records = pl.DataFrame(
@@ -93,7 +96,7 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
             "sex": sex,
             "passport": passport,
             "nationality": p["nationality"],
-            "phone": phone,
+            "phone": h.phone(phone, "mobile"),
         }
     ).select(
         F.hex_id(rows["rec"].to_numpy(), ctx.salt, "API-").alias("manifest_id"),

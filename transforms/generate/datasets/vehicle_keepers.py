@@ -17,7 +17,12 @@ from transforms.generate.datasets.base import (
     person_ids,
     pick_people,
 )
-from transforms.generate.datasets.common import noisy_address, noisy_names
+from transforms.generate.datasets.common import (
+    hostile_address,
+    hostile_names,
+    noisy_address,
+    noisy_names,
+)
 from transforms.generate.rand import unique_integers
 
 KEEPERS = 0.45  # share of adults keeping a vehicle
@@ -70,12 +75,15 @@ def render(ctx: Context, rows: pl.DataFrame, k: int) -> Rendered:
     p = ctx.people(k, rows["person_id"])
     nz = ctx.noiser(rows)
     name = noisy_names(nz, p, typo=0.012, nickname=0.02, maiden=0.15, swap=0.004)
+    h = ctx.hostile(nz, k, p["person_id"])
+    name = hostile_names(h, name)
     given = nz.initial(name.given, 0.04, "given_name_initial")
     dob = nz.swap_day_month(p["date_of_birth"], 0.012)
-    dob = nz.blank(dob, 0.01, "dob_missing")
+    dob = h.dob(nz.blank(dob, 0.01, "dob_missing"))
     addr = noisy_address(
         nz, p, stale=0.20, abbreviate=0.10, postcode_formats=(0.93, 0.05, 0.0, 0.02)
     )
+    addr = hostile_address(h, addr)
     # Title: MR for men; MRS for women who married (a previous family name) else MS/MISS; some DR.
     titled = nz.mask("title", 0.6)
     doctor = nz.mask("doctor", 0.03)
