@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import json
 import re
@@ -18,9 +20,12 @@ from typer.testing import CliRunner
 
 from orchestration.cli import app
 from transforms.catalogue import dataset_files
+from transforms.evaluate.normalisation import CONTENT_NOISE as EVALUATED_CONTENT_NOISE
 from transforms.generate import GenerationReport, generate_catalogue
+from transforms.generate import formats as F
 from transforms.generate.contracts import Contract, load_contracts
 from transforms.generate.noise import Noiser
+from transforms.generate.profiles import CONTENT_NOISE, PROFILES
 from transforms.generate.rand import Draws
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue"
@@ -422,3 +427,394 @@ def test_nicknames_and_day_month_swap() -> None:
     assert (swapped.filter(dates == date(1980, 3, 7)) == date(1980, 7, 3)).all()
     assert (swapped.filter(dates == date(1980, 3, 25)) == date(1980, 3, 25)).all()  # day > 12
     assert (swapped.filter(dates == date(1990, 5, 5)) == date(1990, 5, 5)).all()
+
+
+# --- noise profiles ----------------------------------------------------------------------
+
+# Recorded before noise profiles existed (commit 116a48f): the default profile must keep
+# producing exactly these files. The digest hashes every file's path and content (Parquet by its
+# rows, so a pyarrow upgrade that re-encodes pages does not move it).
+DEFAULT_DIGEST_1500 = "781be8a90acb414bd0b9c754bfb183f2b9e6cb2b6f6ec64de5eea49cd0c47b80"
+DEFAULT_DIGEST_400 = "2e6076a74670a9226c801f21ff3bf528f6b1ffab1c6cd6d302763fa45d95e98c"
+DEFAULT_ROWS_400 = {
+    ("call_detail_records", D0): 627,
+    ("call_detail_records", D1): 644,
+    ("company_officers", D0): 25,
+    ("company_officers", D1): 26,
+    ("electoral_roll", D0): 212,
+    ("electoral_roll", D1): 214,
+    ("rocu_nominals", D0): 6,
+    ("rocu_nominals", D1): 1,
+    ("subscriber_records", D0): 180,
+    ("subscriber_records", D1): 3,
+    ("telephone_directory", D0): 51,
+    ("telephone_directory", D1): 52,
+    ("travel_manifests", D0): 121,
+    ("travel_manifests", D1): 131,
+    ("vehicle_keepers", D0): 151,
+    ("vehicle_keepers", D1): 150,
+}
+HOSTILE_PEOPLE = 3000
+PERSON_DATASETS = {
+    "company_officers",
+    "electoral_roll",
+    "rocu_nominals",
+    "subscriber_records",
+    "telephone_directory",
+    "travel_manifests",
+    "vehicle_keepers",
+}
+WITH_TOWN = PERSON_DATASETS - {"travel_manifests"}
+WITH_DOB = PERSON_DATASETS - {"electoral_roll", "telephone_directory"}
+WITH_MIDDLE = PERSON_DATASETS - {"rocu_nominals", "telephone_directory"}
+WITH_PHONE = {"rocu_nominals", "subscriber_records", "telephone_directory", "travel_manifests"}
+
+
+def content_digest(landing_dir: Path, truth_dir: Path) -> str:
+    """sha256 over every file's path (under l/ or t/) and content, Parquet by its rows."""
+    digest = hashlib.sha256()
+    for prefix, root in (("l", landing_dir), ("t", truth_dir)):
+        for path in sorted(root.rglob("*")):
+            if not path.is_file():
+                continue
+            digest.update(f"{prefix}/{path.relative_to(root)}".encode())
+            if path.suffix == ".parquet":
+                rows = pq.read_table(path).to_pylist()
+                digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
+            else:
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def profiles_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same seed under both profiles: {profile: root with l/ (landing) and t/ (truth)}."""
+    root = tmp_path_factory.mktemp("profiles")
+    for noise in ("default", "hostile"):
+        report = generate_catalogue(
+            CATALOGUE,
+            root / noise / "l",
+            root / noise / "t",
+            people=HOSTILE_PEOPLE,
+            seed=3,
+            deliveries=2,
+            start=START,
+            noise=noise,
+        )
+        assert report.noise == noise
+    return {noise: root / noise for noise in ("default", "hostile")}
+
+
+def _truth(root: Path) -> pl.DataFrame:
+    return pl.read_parquet(root / "t" / "record_truth.parquet")
+
+
+def _added_noise(profiles_run: dict[str, Path]) -> pl.DataFrame:
+    """Per record of the first delivery: the tags the hostile profile added to default's."""
+    keys = ["record_key", "delivery_id"]
+    default = _truth(profiles_run["default"]).select(*keys, pl.col("noise").alias("base"))
+    return (
+        _truth(profiles_run["hostile"])
+        .join(default, on=keys, how="inner", validate="1:1")
+        .filter(pl.col("delivery_id") == D0)
+        .with_columns(pl.col("noise").list.set_difference("base").alias("added"))
+    )
+
+
+def test_default_profile_output_is_unchanged(run, tmp_path: Path) -> None:
+    assert run[2].noise == "default"
+    assert content_digest(run[0], run[1]) == DEFAULT_DIGEST_1500
+    kwargs = {"people": 400, "seed": 11, "deliveries": 2, "start": START}
+    report = generate_catalogue(
+        CATALOGUE, tmp_path / "a" / "l", tmp_path / "a" / "t", noise="default", **kwargs
+    )
+    assert report.rows == DEFAULT_ROWS_400
+    assert content_digest(tmp_path / "a" / "l", tmp_path / "a" / "t") == DEFAULT_DIGEST_400
+    generate_catalogue(CATALOGUE, tmp_path / "b" / "l", tmp_path / "b" / "t", **kwargs)
+    assert all_files(tmp_path / "a") == all_files(tmp_path / "b")  # noise="default" is the default
+
+
+def test_hostile_profile_is_deterministic_per_seed(tmp_path: Path) -> None:
+    kwargs = {"people": 400, "deliveries": 2, "start": START}
+    for name, seed, noise in (("a", 11, "hostile"), ("b", 11, "hostile"), ("c", 12, "hostile")):
+        generate_catalogue(
+            CATALOGUE,
+            tmp_path / name / "l",
+            tmp_path / name / "t",
+            seed=seed,
+            noise=noise,
+            **kwargs,
+        )
+    generate_catalogue(CATALOGUE, tmp_path / "d" / "l", tmp_path / "d" / "t", seed=11, **kwargs)
+    a, b, c, d = (all_files(tmp_path / x) for x in "abcd")
+    assert a == b
+    assert a.keys() == c.keys() == d.keys()
+    assert all(a[k] != c[k] for k in a if k.startswith("l/"))
+    # Under hostile, every person dataset differs from default; call records carry no identity.
+    changed = {k.split("/")[1] for k in a if k.startswith("l/") and a[k] != d[k]}
+    assert changed == PERSON_DATASETS
+
+
+def test_unknown_profile_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(
+        ValueError, match=r"^unknown noise profile 'nope': choose one of default, hostile$"
+    ):
+        generate_catalogue(CATALOGUE, tmp_path / "l", tmp_path / "t", people=100, noise="nope")
+    assert not (tmp_path / "l").exists() and not (tmp_path / "t").exists()
+
+
+def test_profiles_are_one_frozen_dataclass_of_rates() -> None:
+    assert set(PROFILES) == {"default", "hostile"}
+    assert not PROFILES["default"].active and PROFILES["hostile"].active
+    assert set(PROFILES["default"].rates().values()) == {0.0}
+    assert all(0 < r < 0.1 for r in PROFILES["hostile"].rates().values())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PROFILES["hostile"].ocr = 0.5  # type: ignore[misc]
+
+
+def test_hostile_truth_stays_exact(profiles_run, contracts) -> None:
+    """Same records, same people, same clean values as default: only the tags differ."""
+    default, hostile = _truth(profiles_run["default"]), _truth(profiles_run["hostile"])
+    assert default.drop("noise").equals(hostile.drop("noise"))
+    for name, contract in contracts.items():
+        for delivery in (D0, D1):
+            path = profiles_run["hostile"] / "l" / name / delivery / f"{name}.{contract.extension}"
+            keys = ids(read_landing(contract, path), contract)
+            expected = hostile.filter(
+                (pl.col("dataset") == name) & (pl.col("delivery_id") == delivery)
+            )["record_key"]
+            assert keys.n_unique() == keys.len() == expected.len()
+            assert set(keys.to_list()) == set(expected.to_list()), name
+
+
+def _subscribers(profiles_run) -> pl.DataFrame:
+    """Hostile subscriber records of the first delivery beside their truth and people rows."""
+    contract = load_contracts(CATALOGUE)["subscriber_records"]
+    path = profiles_run["hostile"] / "l" / "subscriber_records" / D0 / "subscriber_records.csv"
+    people = pl.read_parquet(profiles_run["hostile"] / "t" / "people.parquet").select(
+        "person_id", pl.col("email").alias("clean_email"), pl.col("middle_names").alias("clean_mid")
+    )
+    records = read_landing(contract, path).with_columns(
+        ids(read_landing(contract, path), contract).alias("record_key")
+    )
+    truth = _truth(profiles_run["hostile"]).filter(pl.col("delivery_id") == D0)
+    name = F.ascii_upper(pl.col("subscriber_name")).str.split(" ")
+    return (
+        records.join(
+            truth.rename(
+                {
+                    c: f"clean_{c}"
+                    for c in truth.columns
+                    if c not in ("record_key", "person_id", "noise")
+                }
+            ),
+            on="record_key",
+        )
+        .join(people, on="person_id")
+        .with_columns(
+            name.list.first().alias("given"),
+            name.list.last().alias("family"),
+            pl.col("date_of_birth").str.to_date("%m/%d/%Y").alias("dob"),
+            pl.col("postcode").str.to_uppercase().str.replace_all(" ", "").alias("pc"),
+            pl.col("clean_postcode").str.replace_all(" ", "").alias("clean_pc"),
+            pl.col("msisdn").str.slice(-10).alias("msisdn10"),
+            pl.col("clean_phone").str.slice(-10).alias("clean_msisdn10"),
+        )
+    )
+
+
+def _tagged(tags: set[str] | frozenset[str]) -> pl.Expr:
+    return pl.col("noise").list.eval(pl.element().is_in(sorted(tags))).list.any()
+
+
+def test_hostile_untagged_values_are_clean(profiles_run) -> None:
+    """A field no content tag names carries the clean value: every corruption is recorded."""
+    sr = _subscribers(profiles_run)
+    assert sr.height > 500
+    checks = {
+        "given_name": pl.col("given") == pl.col("clean_given_name"),
+        "family_name": pl.col("family") == pl.col("clean_family_name"),
+        "date_of_birth": pl.col("dob") == pl.col("clean_date_of_birth"),
+        "postcode": pl.col("pc") == pl.col("clean_pc"),
+        "phone": pl.col("msisdn10") == pl.col("clean_msisdn10"),
+    }
+    for field, check in checks.items():
+        clean = sr.filter(~_tagged(CONTENT_NOISE[field]))
+        assert clean.height > 0.8 * sr.height, field
+        assert clean.select(check.fill_null(False).all()).item(), field
+    untouched = sr.filter(~_tagged({"email_missing", "name_and_town_only"}))
+    assert (untouched["email"].eq_missing(untouched["clean_email"])).all()
+
+
+def test_hostile_corruptions_are_what_their_tags_say(profiles_run) -> None:
+    sr = _subscribers(profiles_run)
+    people = pl.read_parquet(profiles_run["hostile"] / "t" / "people.parquet")
+    given_names = set(people["given_name"]) | set(people["family_name"])
+    postcodes = set(people["postcode"].str.replace_all(" ", ""))
+    mobiles = set(people["mobile_e164"].drop_nulls().str.slice(-10))
+    dobs = set(people["date_of_birth"])
+
+    def only(tag: str, *unless: str) -> pl.DataFrame:
+        hit = sr.filter(pl.col("noise").list.contains(tag) & ~_tagged(set(unless)))
+        assert hit.height > 0, tag
+        return hit
+
+    names_noise = ("typo_given_name", "nickname", "swapped_names", "ocr_given_name")
+    replaced = only("given_name_replaced", *names_noise)
+    assert (replaced["given"] != replaced["clean_given_name"]).all()
+    assert set(replaced["given"]) <= given_names
+    ocr = only("ocr_given_name", "typo_given_name", "nickname", "swapped_names")
+    assert (ocr["given"] != ocr["clean_given_name"]).all()
+    length = ocr["given"].str.len_chars().cast(pl.Int64)
+    assert ((length - ocr["clean_given_name"].str.len_chars().cast(pl.Int64)).abs() <= 1).all()
+    swapped = only(
+        "swapped_names",
+        "typo_given_name",
+        "typo_family_name",
+        "nickname",
+        "maiden_name",
+        "given_name_replaced",
+        "ocr_given_name",
+        "ocr_family_name",
+    )
+    assert (swapped["given"] == swapped["clean_family_name"]).all()
+    assert (swapped["family"] == swapped["clean_given_name"]).all()
+
+    dob_noise = ("dob_day_month_swapped",)
+    moved = only("dob_replaced", *dob_noise)
+    assert (moved["dob"] != moved["clean_date_of_birth"]).all() and set(moved["dob"]) <= dobs
+    digits = only("dob_digits_wrong", *dob_noise)
+    a = digits["dob"].dt.strftime("%Y%m%d").to_list()
+    b = digits["clean_date_of_birth"].dt.strftime("%Y%m%d").to_list()
+    assert all(
+        1 <= sum(x != y for x, y in zip(u, v, strict=True)) <= 3 for u, v in zip(a, b, strict=True)
+    )
+    year = only("dob_year_wrong", *dob_noise)
+    off = (year["dob"].dt.year() - year["clean_date_of_birth"].dt.year()).abs()
+    assert ((off >= 1) & (off <= 10)).all()
+    assert (year["dob"].dt.month() == year["clean_date_of_birth"].dt.month()).all()
+
+    pc = only("postcode_replaced", "stale_address")
+    assert (pc["pc"] != pc["clean_pc"]).all() and set(pc["pc"]) <= postcodes
+    pc_ocr = only("ocr_postcode", "stale_address")
+    assert (pc_ocr["pc"] != pc_ocr["clean_pc"]).all()
+    length = pc_ocr["pc"].str.len_chars().cast(pl.Int64)
+    assert ((length - pc_ocr["clean_pc"].str.len_chars().cast(pl.Int64)).abs() <= 1).all()
+    phone = only("phone_replaced")
+    assert (phone["msisdn10"] != phone["clean_msisdn10"]).all() and set(
+        phone["msisdn10"]
+    ) <= mobiles
+
+    for tag, column in (
+        ("dob_missing", "date_of_birth"),
+        ("postcode_missing", "postcode"),
+        ("phone_missing", "msisdn"),
+        ("email_missing", "email"),
+    ):
+        assert only(tag)[column].null_count() == only(tag).height, tag
+    sparse = only("name_and_town_only")
+    for column in ("date_of_birth", "address_line", "postcode", "msisdn", "email", "imei"):
+        assert sparse[column].null_count() == sparse.height, column
+    assert (
+        sparse["town"].null_count() == 0
+        and (sparse["subscriber_name"].str.count_matches(" ") == 1).all()
+    )
+
+
+def test_hostile_error_kinds_occur_at_their_rates(profiles_run) -> None:
+    """Each kind's share of the first delivery's records that carry the field is near its rate."""
+    rates = PROFILES["hostile"]
+    people = pl.read_parquet(profiles_run["hostile"] / "t" / "people.parquet").select(
+        "person_id", pl.col("middle_names").alias("has_middle"), pl.col("email").alias("has_email")
+    )
+    added = _added_noise(profiles_run).join(people, on="person_id")
+    person = pl.col("dataset").is_in(sorted(PERSON_DATASETS))
+    kept = ~pl.col("added").list.contains("name_and_town_only")
+
+    def base_has(tag: str) -> pl.Expr:
+        return pl.col("base").list.contains(tag)
+
+    def field_of(datasets: set[str]) -> pl.Expr:
+        return pl.col("dataset").is_in(sorted(datasets)) & kept
+
+    expected = {
+        "name_and_town_only": (field_of(WITH_TOWN) | ~kept, rates.name_and_town_only),
+        "given_name_replaced": (person, rates.given_name_replaced),
+        "ocr_given_name": (person, rates.ocr),
+        "ocr_family_name": (person, rates.ocr),
+        "swapped_names": (person & ~base_has("swapped_names"), rates.names_swapped),
+        "dob_replaced": (field_of(WITH_DOB) & ~base_has("dob_missing"), rates.dob_replaced),
+        "dob_digits_wrong": (field_of(WITH_DOB) & ~base_has("dob_missing"), rates.dob_digits_wrong),
+        "dob_year_wrong": (field_of(WITH_DOB) & ~base_has("dob_missing"), rates.dob_year_wrong),
+        "dob_missing": (field_of(WITH_DOB) & ~base_has("dob_missing"), rates.field_missing),
+        "postcode_replaced": (
+            field_of(WITH_TOWN) & ~base_has("current_address_missing"),
+            rates.postcode_replaced,
+        ),
+        "ocr_postcode": (field_of(WITH_TOWN) & ~base_has("current_address_missing"), rates.ocr),
+        "postcode_missing": (
+            field_of(WITH_TOWN) & ~base_has("current_address_missing"),
+            rates.field_missing,
+        ),
+        "phone_replaced": (
+            field_of(WITH_PHONE) & pl.col("phone").is_not_null(),
+            rates.phone_replaced,
+        ),
+        "phone_missing": (
+            field_of(WITH_PHONE) & pl.col("phone").is_not_null(),
+            rates.field_missing,
+        ),
+        "email_missing": (
+            field_of({"subscriber_records"})
+            & pl.col("has_email").is_not_null()
+            & ~base_has("email_missing"),
+            rates.field_missing,
+        ),
+        "middle_name_missing": (
+            field_of(WITH_MIDDLE)
+            & pl.col("has_middle").is_not_null()
+            & ~base_has("middle_name_missing"),
+            rates.field_missing,
+        ),
+    }
+    seen = set(added["added"].explode().drop_nulls())
+    assert seen == set(expected), seen ^ set(expected)
+    for tag, (eligible, rate) in expected.items():
+        pool = added.filter(eligible)
+        hits = pool["added"].list.contains(tag).sum()
+        assert pool.height * rate >= 30, tag  # enough records to tell a rate
+        share = hits / pool.height
+        assert 0.6 * rate < share < 1.4 * rate, (tag, pool.height, hits, share, rate)
+
+
+def test_content_noise_covers_the_evaluation_and_every_hostile_tag(profiles_run) -> None:
+    for field, tags in EVALUATED_CONTENT_NOISE.items():
+        assert tags <= CONTENT_NOISE[field], field
+    hostile = set(_added_noise(profiles_run)["added"].explode().drop_nulls())
+    unmeasured = {"middle_name_missing", "email_missing"}  # fields the report does not measure
+    assert hostile - unmeasured <= set().union(*CONTENT_NOISE.values())
+
+
+def test_generate_command_takes_a_noise_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LAKEHOUSE_CATALOGUE", str(CATALOGUE))
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["generate", "--people", "300", "--noise", "nope"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "lakehouse: unknown noise profile 'nope': choose one of default, hostile"
+    ]
+    assert not (tmp_path / "home" / "landing").exists() or not any(
+        (tmp_path / "home" / "landing").iterdir()
+    )
+    result = runner.invoke(
+        app, ["generate", "--people", "300", "--noise", "hostile"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "noise profile: hostile" in result.output
+    truth = pl.read_parquet(tmp_path / "home" / "truth" / "record_truth.parquet")
+    assert truth["noise"].list.contains("name_and_town_only").any()

@@ -48,6 +48,14 @@ def generate(
     deliveries: Annotated[int, typer.Option(help="Dated deliveries per dataset.", min=1)] = 1,
     start: Annotated[str, typer.Option(help="Date of the first delivery (ISO).")] = "2026-10-05",
     overwrite: Annotated[bool, typer.Option(help="Replace existing delivery folders.")] = False,
+    noise: Annotated[
+        str,
+        typer.Option(
+            help="Error model: 'default' (each dataset's own noise) or 'hostile' (plus replaced "
+            "values, wrong dates of birth, missing fields, swapped names, OCR errors, "
+            "name-and-town-only records)."
+        ),
+    ] = "default",
 ) -> None:
     """Write a synthetic delivery of every catalogue dataset into landing/, truth into truth/.
 
@@ -66,6 +74,7 @@ def generate(
             deliveries=deliveries,
             start=date.fromisoformat(start),
             overwrite=overwrite,
+            noise=noise,
         )
     except (FileExistsError, CatalogueError, ValueError) as exc:
         fail(str(exc))
@@ -73,6 +82,8 @@ def generate(
         f"generated {report.total_records:,} records for {report.people:,} people "
         f"in {report.seconds:.2f}s ({report.records_per_second:,.0f} records/s) into {env.landing}"
     )
+    if report.noise != "default":
+        console.print(f"noise profile: {report.noise}")
     for name in report.skipped:
         console.print(f"skipped (no generator): {name}")
 
