@@ -53,8 +53,9 @@ def ascii_upper(expr: pl.Expr) -> pl.Expr:
 
 
 def mrz(expr: pl.Expr) -> pl.Expr:
-    """Machine-readable-zone text: A-Z only, spaces and hyphens as '<', apostrophes dropped."""
-    return ascii_upper(expr).str.replace_all(r"['.]", "").str.replace_all(r"[^A-Z]", "<")
+    """Machine-readable-zone text: A-Z, spaces and hyphens as '<', apostrophes dropped. Digits
+    are kept (clean names have none; an OCR misreading, hostile profile, reads O as 0)."""
+    return ascii_upper(expr).str.replace_all(r"['.]", "").str.replace_all(r"[^A-Z0-9]", "<")
 
 
 def mobile_national(e164: pl.Expr) -> pl.Expr:
