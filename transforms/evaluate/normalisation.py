@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.generate.profiles import CONTENT_NOISE  # the tags of content, not format, noise
 from transforms.normalise.text import fold
 from transforms.storage import StoragePath, read_parquet
 
 # Content noise that changes a field's value, not its format (see transforms/generate/noise.py).
-CONTENT_NOISE: dict[str, set[str]] = {
-    "given_name": {"typo_given_name", "nickname", "swapped_names"},
-    "family_name": {"typo_family_name", "swapped_names", "maiden_name"},
-    "date_of_birth": {"dob_day_month_swapped", "dob_missing"},
-    "birth_year": {"dob_missing"},
-    "postcode": {"stale_address", "office_service_address", "current_address_missing"},
-    "phone": {"phone_missing"},
-}
 GOAL = 0.99
 
 
