@@ -87,7 +87,7 @@ def run_assets(
     if instance is None:
         prepare_dagster_home(env)
         instance = dg.DagsterInstance.get()
-    with exclusive(env, RUN, f"lakehouse run (pid {os.getpid()})", wait=wait, on_wait=on_wait):
+    with exclusive(env, RUN, "lakehouse run", wait=wait, on_wait=on_wait):
         fail_abandoned_runs(instance)
         return _run_locked(
             env,

@@ -172,7 +172,7 @@ def test_a_run_told_not_to_wait_stops_with_one_line(
     from transforms.locks import RUN, exclusive
 
     env = copy_lakehouse(built, tmp_path / "lake", monkeypatch)
-    with exclusive(env, RUN, "lakehouse run (pid 1)"):
+    with exclusive(env, RUN, "lakehouse run"):
         done = subprocess.run(
             [LAKEHOUSE, "run", "--no-wait"],
             env={**os.environ, "LAKEHOUSE_HOME": str(env.home)},
@@ -182,4 +182,5 @@ def test_a_run_told_not_to_wait_stops_with_one_line(
         )
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "held by lakehouse run (pid 1" in lines[0], done.stderr
+    assert len(lines) == 1, done.stderr
+    assert f"held by lakehouse run (pid {os.getpid()}, since " in lines[0], done.stderr
