@@ -16,8 +16,8 @@ export GX_ANALYTICS_ENABLED := false
 .PHONY: setup manifest demo test ui clean lint lock browser bench bench-engines
 
 $(BIN)/uv:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process (each dbt
 # build, each `lakehouse run`) would otherwise recompile its imports from source.
