@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: setup manifest demo test ui clean lint lock browser bench bench-engines
+.PHONY: setup manifest demo test ui clean lint lock browser bench bench-accuracy bench-engines
 
 $(BIN)/uv:
 	@$(PYTHON) -m venv $(VENV)
@@ -47,9 +47,14 @@ browser:
 test: setup browser
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-# Benchmark harness (issue 7): every stage at PEOPLE people, beside bare polars and bare Splink.
+# Benchmark harness (issue 7): every stage at PEOPLE people, beside bare polars and bare Splink;
+# then entity-resolution accuracy on both noise profiles against generic Splink (issue 17).
 bench: setup
 	$(BIN)/python -m benchmarks.harness --people $(PEOPLE) --seed $(SEED)
+	$(BIN)/python -m benchmarks.accuracy --people $(PEOPLE) --seed $(SEED)
+
+bench-accuracy: setup
+	$(BIN)/python -m benchmarks.accuracy --people $(PEOPLE) --seed $(SEED)
 
 # The whole graph on DuckDB and on Spark (local[2]) side by side, at PEOPLE people (issue 8).
 bench-engines: setup
