@@ -11,7 +11,7 @@ import polars as pl
 from transforms.config import Environment
 from transforms.contract import CLASSIFICATION_RANK, rank_expr
 from transforms.delta_io import read_table
-from transforms.resolve.search import RESULT_SCHEMA, linked_entities
+from transforms.resolve.search import in_result_order, linked_entities
 
 
 def restrict(
@@ -51,16 +51,8 @@ def restrict(
         .with_columns(pl.lit(None, dtype=pl.String).alias("entity_id"))
     )
     order = results.select("subject_id").unique(maintain_order=True).with_row_index("_order")
-    visible = (
-        pl.concat([kept, emptied], how="diagonal_relaxed")
-        .join(order, on="subject_id")
-        .sort(
-            "_order",
-            pl.col("match_probability").fill_null(-1.0),
-            "entity_id",
-            descending=[False, True, False],
-        )
-        .select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+    visible = in_result_order(
+        pl.concat([kept, emptied], how="diagonal_relaxed").join(order, on="subject_id")
     )
     return visible, withheld
 

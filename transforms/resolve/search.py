@@ -259,6 +259,16 @@ def score_subjects(
     )
 
 
+def in_result_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Results as the caller sees them: subjects in file order (`_order`), best match first."""
+    return frame.sort(
+        "_order",
+        pl.col("match_probability").fill_null(-1.0),
+        "entity_id",
+        descending=[False, True, False],
+    ).select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
+
+
 def linked_entities(links: pl.DataFrame) -> pl.DataFrame:
     """entity_id -> sorted list of the distinct entities linked to it (either direction)."""
     both = pl.concat(
@@ -295,7 +305,7 @@ def assemble(
     details = entities.select(
         "entity_id", "given_name", "family_name", "date_of_birth", "classification"
     )
-    return (
+    assembled = (
         order.join(best, on="unique_id", how="left")
         .join(details, on="entity_id", how="left")
         .join(linked_entities(links), on="entity_id", how="left")
@@ -304,14 +314,8 @@ def assemble(
             .then(pl.col("linked_entities").fill_null(pl.lit([], dtype=pl.List(pl.String))))
             .alias("linked_entities")
         )
-        .sort(
-            "_order",
-            pl.col("match_probability").fill_null(-1.0),
-            "entity_id",
-            descending=[False, True, False],
-        )
-        .select([pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items()])
     )
+    return in_result_order(assembled)
 
 
 def search(
