@@ -1,33 +1,30 @@
-"""Constrained clustering: strongest pairs first, never merging contradicting records."""
+"""Clustering on the model's evidence: every pair in a component scored, declared constraints."""
 
 from __future__ import annotations
 
-from datetime import date
+import random
 
 import polars as pl
 import pytest
 
-from transforms.resolve.clustering import constrained_clusters, dates_compatible, names_compatible
+from transforms.resolve.clustering import (
+    COMPONENT,
+    candidate_components,
+    constrained_clusters,
+    threshold_weight,
+)
 
 
-def _features(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows,
-        schema={
-            "unique_id": pl.String,
-            "source_dataset": pl.String,
-            "given_name": pl.String,
-            "family_name": pl.String,
-            "date_of_birth": pl.Date,
-            "birth_year": pl.Int64,
-        },
-        orient="row",
-    )
+def _features(rows: list[tuple[str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=["unique_id", "source_dataset"], orient="row")
 
 
 def _edges(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
+    """Pairs with their match weight (and the probability it implies)."""
     return pl.DataFrame(
-        rows, schema=["unique_id_l", "unique_id_r", "match_probability"], orient="row"
+        [(left, right, 1 / (1 + 2**-weight), weight) for left, right, weight in rows],
+        schema=["unique_id_l", "unique_id_r", "match_probability", "match_weight"],
+        orient="row",
     )
 
 
@@ -36,83 +33,176 @@ def _groups(clusters: pl.DataFrame) -> set[frozenset[str]]:
     return {frozenset(ids) for ids in grouped["unique_id"].to_list()}
 
 
-@pytest.mark.parametrize(
-    ("a", "b", "expected"),
-    [
-        (date(1980, 3, 4), date(1980, 3, 4), True),
-        (date(1980, 3, 4), date(1980, 4, 3), True),  # day and month transposed
-        (date(1980, 3, 4), date(1980, 3, 5), True),  # one keystroke
-        (date(1980, 3, 14), date(1980, 3, 41 - 10), True),  # 1980-03-14 vs 1980-03-31: one digit
-        (date(1980, 3, 4), date(1908, 3, 4), True),  # adjacent digits swapped
-        (date(1980, 3, 4), date(1975, 3, 4), False),
-        (date(1980, 3, 4), date(1980, 7, 19), False),
-    ],
-)
-def test_dates_compatible(a: date, b: date, expected: bool) -> None:
-    assert dates_compatible(a, b) is expected
+class Model:
+    """A stand-in for the approved model: known weights for the pairs blocking never produced."""
 
+    def __init__(self, weights: dict[frozenset[str], float]) -> None:
+        self.weights = weights
+        self.asked: list[set[str]] = []
 
-@pytest.mark.parametrize(
-    ("a", "b", "expected"),
-    [
-        (("JOHN", "SMITH"), ("J", "SMITH"), True),
-        (("BILL", "BUTLER"), ("WILLIAM", "BUTLER"), True),  # nickname
-        (("LEE", "THOMAS"), ("THOMAS", "LEE"), True),  # given and family swapped
-        (("JOHN", "SMITH"), ("MARY", "SMITH"), False),
-    ],
-)
-def test_names_compatible(a: tuple[str, str], b: tuple[str, str], expected: bool) -> None:
-    assert names_compatible(a, b) is expected
+    def __call__(self, records: pl.DataFrame) -> pl.DataFrame:
+        assert COMPONENT in records.columns
+        self.asked.append(set(records["unique_id"]))
+        rows = []
+        for _, group in records.group_by(COMPONENT):
+            ids = sorted(group["unique_id"])
+            for i, left in enumerate(ids):
+                for right in ids[i + 1 :]:
+                    rows.append((left, right, self.weights[frozenset((left, right))]))
+        return _edges(rows)
 
 
 def test_a_shared_landline_does_not_chain_father_and_son() -> None:
+    """The directory entry (an initial, the household's landline and address) links to both;
+    the pairs blocking never produced, scored by the model, show the father and son disagree."""
     features = _features(
         [
-            ("dad_sub", "subscriber_records", "JOHN", "SMITH", date(1960, 1, 2), 1960),
-            ("son_sub", "subscriber_records", "JOHN", "SMITH", date(1990, 5, 6), 1990),
-            ("dir", "telephone_directory", "J", "SMITH", None, None),
-            ("dad_car", "vehicle_keepers", "JOHN", "SMITH", date(1960, 1, 2), 1960),
+            ("dad_sub", "subscriber_records"),
+            ("son_sub", "subscriber_records"),
+            ("dir", "telephone_directory"),
+            ("dad_car", "vehicle_keepers"),
         ]
     )
-    edges = _edges(
-        [
-            ("dad_car", "dad_sub", 0.999),
-            ("dad_sub", "dir", 0.95),
-            ("dir", "son_sub", 0.94),
-            ("dad_sub", "son_sub", 0.5),
-        ]
+    blocked = _edges(
+        [("dad_car", "dad_sub", 12.0), ("dad_sub", "dir", 4.5), ("dir", "son_sub", 2.0)]
     )
-    clusters = constrained_clusters(features, edges, 0.2, ["telephone_directory"])
+    model = Model(
+        {
+            frozenset(("dad_car", "dad_sub")): 12.0,
+            frozenset(("dad_sub", "dir")): 4.5,
+            frozenset(("dir", "son_sub")): 2.0,
+            frozenset(("dad_sub", "son_sub")): -8.0,  # dates of birth 30 years apart
+            frozenset(("dad_car", "son_sub")): -9.0,
+            frozenset(("dad_car", "dir")): 3.0,
+        }
+    )
+    clusters = constrained_clusters(features, blocked, 0.2, [], score_pairs=model)
     assert _groups(clusters) == {
         frozenset({"dad_sub", "dad_car", "dir"}),
         frozenset({"son_sub"}),
     }
+    assert model.asked == [{"dad_sub", "son_sub", "dir", "dad_car"}]
 
 
-def test_a_duplicate_free_dataset_adds_one_record_per_entity() -> None:
-    features = _features(
-        [
-            ("a", "electoral_roll", "ANN", "LEE", None, None),
-            ("b", "electoral_roll", "ANN", "LEE", None, None),
-            ("c", "travel_manifests", "ANN", "LEE", date(1970, 1, 1), 1970),
-        ]
+def test_one_person_with_a_replaced_given_name_merges() -> None:
+    """No value rule second-guesses the model: given names that share nothing, but date of
+    birth, address and document agree, and the model is sure."""
+    features = pl.DataFrame(
+        {
+            "unique_id": ["a", "b"],
+            "source_dataset": ["vehicle_keepers", "travel_manifests"],
+            "given_name": ["JOHN", "MARK"],
+            "family_name": ["SMITH", "SMITH"],
+        }
     )
-    edges = _edges([("a", "c", 0.8), ("b", "c", 0.9)])
-    clusters = constrained_clusters(features, edges, 0.2, ["electoral_roll"])
-    assert _groups(clusters) == {frozenset({"b", "c"}), frozenset({"a"})}
-
-
-def test_pairs_below_the_threshold_do_not_merge_and_clusters_do_not_depend_on_row_order() -> None:
-    features = _features(
-        [
-            ("x", "vehicle_keepers", "ZOE", "KHAN", date(1985, 2, 3), 1985),
-            ("y", "subscriber_records", "ZOE", "KHAN", date(1985, 2, 3), 1985),
-            ("z", "company_officers", "ZOE", "KHAN", None, 1985),
-        ]
-    )
-    edges = _edges([("x", "y", 0.97), ("y", "z", 0.1)])
+    edges = _edges([("a", "b", 22.0)])
     clusters = constrained_clusters(features, edges, 0.2, [])
-    shuffled = constrained_clusters(features.reverse(), edges.reverse(), 0.2, [])
-    assert _groups(clusters) == {frozenset({"x", "y"}), frozenset({"z"})}
-    assert clusters.equals(shuffled)
+    assert _groups(clusters) == {frozenset({"a", "b"})}
+
+
+def test_a_duplicate_free_dataset_adds_at_most_one_record_per_entity() -> None:
+    features = _features(
+        [
+            ("a", "electoral_roll"),
+            ("b", "electoral_roll"),
+            ("c", "travel_manifests"),
+            ("d", "electoral_roll"),
+            ("e", "vehicle_keepers"),
+        ]
+    )
+    # a and b look like one person (say twins on one roll), but the roll lists each elector once.
+    edges = _edges(
+        [
+            ("a", "b", 15.0),
+            ("a", "c", 5.0),
+            ("b", "c", 8.0),
+            ("c", "d", 3.0),
+            ("d", "e", 9.0),
+            ("a", "e", 1.0),
+            ("b", "d", 2.0),
+            ("a", "d", 2.0),
+            ("b", "e", 1.0),
+            ("c", "e", 2.0),
+        ]
+    )
+    clusters = constrained_clusters(features, edges, 0.2, ["electoral_roll"])
+    per_entity = clusters.filter(pl.col("source_dataset") == "electoral_roll").group_by(
+        "cluster_id"
+    )
+    assert per_entity.len()["len"].max() == 1
+    assert _groups(clusters) == {frozenset({"b", "c"}), frozenset({"a"}), frozenset({"d", "e"})}
+
+
+def test_mean_evidence_decides_and_pairs_below_the_threshold_do_not_merge() -> None:
+    features = _features([("x", "s1"), ("y", "s2"), ("z", "s3"), ("w", "s4")])
+    # x-y and x-z are strong, y-z disagrees a little: on average they still say one person.
+    # w's only pair is below the threshold.
+    edges = _edges([("x", "y", 10.0), ("x", "z", 9.0), ("y", "z", -3.0), ("z", "w", -4.0)])
+    clusters = constrained_clusters(features, edges, 0.5, [])
+    assert _groups(clusters) == {frozenset({"x", "y", "z"}), frozenset({"w"})}
     assert clusters.filter(pl.col("unique_id") == "y")["cluster_id"].item() == "x"
+    # At 0.2 a lone pair merges from its probability 0.2 (weight -2) up, not from 0.5.
+    assert threshold_weight(0.2) == pytest.approx(-2.0)
+    lone = constrained_clusters(
+        _features([("p", "s1"), ("q", "s2")]), _edges([("p", "q", -1.5)]), 0.2, []
+    )
+    assert _groups(lone) == {frozenset({"p", "q"})}
+
+
+def test_stewards_cannot_link_pairs_are_never_merged() -> None:
+    features = _features([("a", "s1"), ("b", "s2"), ("c", "s3")])
+    edges = _edges([("a", "b", 20.0), ("b", "c", 20.0), ("a", "c", 20.0)])
+    refused = pl.DataFrame({"unique_id_l": ["c"], "unique_id_r": ["a"]})
+    clusters = constrained_clusters(features, edges, 0.2, [], cannot_link=refused)
+    assert _groups(clusters) == {frozenset({"a", "b"}), frozenset({"c"})}
+
+
+def test_a_component_above_the_cap_is_cut_on_its_weakest_links() -> None:
+    ids = [f"r{k}" for k in range(6)]
+    features = _features([(u, f"s{k}") for k, u in enumerate(ids)])
+    weights = [9.0, 8.0, 1.0, 7.0, 6.0]  # r2-r3 is the weakest link of the chain
+    chain = _edges([(ids[k], ids[k + 1], w) for k, w in enumerate(weights)])
+    components = candidate_components(features, chain, 0.2, max_records=3)
+    assert _groups(components.rename({COMPONENT: "cluster_id"})) == {
+        frozenset(ids[:3]),
+        frozenset(ids[3:]),
+    }
+
+
+def _random_case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, dict[frozenset[str], float]]:
+    rng = random.Random(seed)
+    ids = [f"id{k:03d}" for k in range(60)]
+    person = {u: rng.randrange(20) for u in ids}
+    weights: dict[frozenset[str], float] = {}
+    for i, left in enumerate(ids):
+        for right in ids[i + 1 :]:
+            same = person[left] == person[right]
+            weights[frozenset((left, right))] = rng.gauss(8 if same else -6, 6)
+    blocked = [(*sorted(p), w) for p, w in weights.items() if w > 0 or rng.random() < 0.05]
+    datasets = [(u, "roll" if rng.random() < 0.2 else f"d{rng.randrange(4)}") for u in ids]
+    return _features(datasets), _edges(blocked), weights
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_row_order_does_not_change_clusters(seed: int) -> None:
+    features, edges, weights = _random_case(seed)
+    clusters = constrained_clusters(features, edges, 0.2, ["roll"], score_pairs=Model(weights))
+    swapped = edges.select(
+        pl.col("unique_id_r").alias("unique_id_l"),
+        pl.col("unique_id_l").alias("unique_id_r"),
+        "match_probability",
+        "match_weight",
+    )
+    for permutation in range(3):
+        shuffled = constrained_clusters(
+            features.sample(fraction=1.0, shuffle=True, seed=permutation),
+            swapped.sample(fraction=1.0, shuffle=True, seed=permutation),
+            0.2,
+            ["roll"],
+            score_pairs=Model(weights),
+        )
+        assert clusters.equals(shuffled)
+    assert clusters["cluster_id"].n_unique() > 1
+    # every cluster is named by its smallest member
+    smallest = clusters.group_by("cluster_id").agg(pl.col("unique_id").min())
+    assert (smallest["cluster_id"] == smallest["unique_id"]).all()

@@ -1,131 +1,92 @@
-"""Cluster scored pairs into entities, refusing merges that would put contradictions in one entity.
+"""Cluster records into entities on the model's own evidence, under declared hard constraints.
 
 Plain connected components chain households together: father and son share a surname, an
-address and a landline, and one wrong edge joins them. Splink's single-best-link clustering
-guards only against two records of one duplicate-free dataset. Here pairs are merged strongest
-first (union-find) and a merge is refused when the two clusters would then hold:
+address and a landline, and one strong edge from each to a directory entry joins them. The
+pairwise model has the evidence to keep them apart (their dates of birth disagree), but only
+on the pair it never looks at when clustering by single links. So:
 
-- two records of a dataset declared `duplicate_free` in the catalogue;
-- two dates of birth that are neither equal, day/month transposed, nor one keystroke apart;
-- two birth years more than a year apart;
-- two given names that share neither an initial, a nickname relation nor a given/family swap.
+1. **Candidate components** connect records through pairs at or above
+   `threshold_match_probability`.
+2. **Every pair inside a component is scored** with the approved model (`score_pairs`,
+   transforms/resolve/scoring.py: components are small). A pair blocking never produced is
+   scored here, never assumed to disagree.
+3. **Average linkage** inside each component: start from single records and repeatedly merge
+   the two clusters whose pairs between them have the highest mean evidence, while it is
+   positive. A pair's evidence is its match weight minus the threshold's (the log2 odds of
+   `threshold_match_probability`), so a lone pair merges exactly when it is at or
+   above that threshold, and a cluster joins another only when the pairs between them, taken
+   together, say so: the father's strong link to the directory entry does not outweigh the
+   father-son pairs' disagreeing dates of birth. The mean, not the sum: every pair's weight
+   carries the prior odds of a match once, and a cluster of duplicates repeats one record's
+   evidence, so a sum would count both once per pair.
+4. **Hard constraints** are declared facts only, never values: two records of a
+   `duplicate_free` dataset are never in one entity, nor are any pair given as cannot-link
+   (`cannot_link`, the hook for stewards' decisions). A merge that would break one is skipped.
 
-Such contradictions are evidence a pairwise model cannot see, because it never compares the third
-record. The result depends only on the edges (ordered by probability, then by key), so an
-incremental run that reproduces the edges reproduces the clusters.
+A component larger than `MAX_COMPONENT_RECORDS` (a switchboard number, a tower block) would cost
+the square of its size to score: it is first cut into pieces of at most that many records by
+keeping its strongest links (a maximum spanning forest with a size cap, so its weakest links
+are the ones cut), and each piece is clustered as above.
 
-Most connected components hold no contradiction at all; they are accepted whole, and only the
-rest go through the merge loop, which keeps the Python part small at national scale.
+Everything depends only on the records and the scored pairs, ordered by unique_id, never on
+row order: an incremental run that reproduces the edges at or above the threshold reproduces
+the components, hence the pairs scored inside them, hence the clusters.
+
+Components whose pairs all agree and hold no constraint are accepted whole without the loop,
+which keeps the Python part small at national scale.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
-from functools import lru_cache
+import math
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from transforms.resolve.features import name_variants
+MAX_COMPONENT_RECORDS = 200
+COMPONENT = "er_component"  # the column naming a record's candidate component
+# Probabilities are clipped this far from 0 and 1 when a pair carries no match weight.
+_EPSILON = 1e-12
+
+# score_pairs(records) -> unique_id_l, unique_id_r, match_weight for every pair of records that
+# share a COMPONENT value (records: the feature rows of the records to score, with COMPONENT).
+PairScorer = Callable[[pl.DataFrame], pl.DataFrame]
 
 
-@dataclass
-class _Cluster:
-    """What a cluster holds that a merge must not contradict."""
-
-    members: list[int]
-    datasets: set[str] = field(default_factory=set)  # duplicate-free datasets present
-    dates: set[date] = field(default_factory=set)
-    years: set[int] = field(default_factory=set)
-    names: set[tuple[str, str | None]] = field(default_factory=set)  # (given, family)
+def threshold_weight(threshold: float) -> float:
+    """The match weight (log2 odds) of a match probability."""
+    return math.log2(threshold / (1 - threshold))
 
 
-def dates_compatible(a: date, b: date) -> bool:
-    """Same date, day and month transposed, or one keystroke apart (typo or adjacent swap)."""
-    if a == b or (a.year == b.year and a.month == b.day and a.day == b.month):
-        return True
-    x, y = a.isoformat(), b.isoformat()
-    diffs = [i for i in range(len(x)) if x[i] != y[i]]
-    if len(diffs) == 1:
-        return True
-    return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and x[diffs[0]] == y[diffs[1]]
+def _weights(edges: pl.DataFrame) -> pl.Expr:
+    if "match_weight" in edges.columns:
+        return pl.col("match_weight").cast(pl.Float64)
+    p = pl.col("match_probability").cast(pl.Float64).clip(_EPSILON, 1 - _EPSILON)
+    return (p / (1 - p)).log(2)
 
 
-@lru_cache(maxsize=65536)
-def _variants(given: str) -> frozenset[str]:
-    return frozenset(name_variants(given))
-
-
-def names_compatible(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
-    """Given names agree on the initial, are nicknames of each other, or were swapped."""
-    (given_a, family_a), (given_b, family_b) = a, b
-    if given_a[0] == given_b[0]:
-        return True
-    if given_a == family_b or given_b == family_a:
-        return True
-    return given_b in _variants(given_a) or given_a in _variants(given_b)
-
-
-def _compatible(a: _Cluster, b: _Cluster) -> bool:
-    if a.datasets & b.datasets:
-        return False
-    if any(abs(x - y) > 1 for x in a.years for y in b.years):
-        return False
-    if not all(dates_compatible(x, y) for x in a.dates for y in b.dates if x != y):
-        return False
-    return all(names_compatible(x, y) for x in a.names for y in b.names if x != y)
-
-
-def _merge(a: _Cluster, b: _Cluster) -> _Cluster:
-    a.members.extend(b.members)
-    a.datasets |= b.datasets
-    a.dates |= b.dates
-    a.years |= b.years
-    a.names |= b.names
-    return a
-
-
-def _conflicted_components(records: pl.DataFrame) -> set[int]:
-    """Components that could hold a contradiction (a cheap over-approximation of _compatible)."""
-    flags = records.group_by("component").agg(
-        (
-            pl.col("duplicate_free").sum()
-            > pl.col("source_dataset").filter("duplicate_free").n_unique()
-        ).alias("repeated_dataset"),
-        (pl.col("date_of_birth").drop_nulls().n_unique() > 1).alias("dates"),
-        ((pl.col("birth_year").max() - pl.col("birth_year").min()) > 1).alias("years"),
-        (pl.col("given_name").drop_nulls().str.slice(0, 1).n_unique() > 1).alias("names"),
-    )
-    conflicted = flags.filter(pl.any_horizontal("repeated_dataset", "dates", "years", "names"))
-    return set(conflicted["component"].to_list())
-
-
-def _greedy(records: pl.DataFrame, edges: pl.DataFrame) -> dict[int, int]:
-    """Union-find over edges strongest first, refusing contradicting merges; index -> root."""
-    clusters: dict[int, _Cluster] = {}
-    for index, dataset, free, dob, year, given, family in records.select(
-        "index",
-        "source_dataset",
-        "duplicate_free",
-        "date_of_birth",
-        "birth_year",
-        "given_name",
-        "family_name",
-    ).iter_rows():
-        clusters[index] = _Cluster(
-            members=[index],
-            datasets={dataset} if free else set(),
-            dates={dob} if dob is not None else set(),
-            years={year} if year is not None else set(),
-            names={(given, family)} if given else set(),
+def _oriented(edges: pl.DataFrame) -> pl.DataFrame:
+    """unique_id_l < unique_id_r, match_weight; one row per pair."""
+    left, right = pl.col("unique_id_l"), pl.col("unique_id_r")
+    return (
+        edges.select(
+            pl.min_horizontal(left, right).alias("unique_id_l"),
+            pl.max_horizontal(left, right).alias("unique_id_r"),
+            _weights(edges).alias("match_weight"),
         )
-    parent = {index: index for index in clusters}
+        .filter(pl.col("unique_id_l") != pl.col("unique_id_r"))
+        .unique(["unique_id_l", "unique_id_r"], keep="first")
+    )
+
+
+def _capped_forest(strong: pl.DataFrame, members: np.ndarray, cap: int) -> np.ndarray:
+    """Labels for `members` (indices): their strongest links joined while pieces stay <= cap."""
+    inside = set(members.tolist())
+    parent = {m: m for m in inside}
+    count = dict.fromkeys(inside, 1)
 
     def find(node: int) -> int:
         while parent[node] != node:
@@ -133,76 +94,216 @@ def _greedy(records: pl.DataFrame, edges: pl.DataFrame) -> dict[int, int]:
             node = parent[node]
         return node
 
-    for left, right in edges.select("index_l", "index_r").iter_rows():
-        root_l, root_r = find(left), find(right)
-        if root_l == root_r or not _compatible(clusters[root_l], clusters[root_r]):
-            continue
-        if len(clusters[root_l].members) < len(clusters[root_r].members):
-            root_l, root_r = root_r, root_l
-        _merge(clusters[root_l], clusters.pop(root_r))
-        parent[root_r] = root_l
-    return {index: find(index) for index in parent}
+    links = strong.filter(pl.col("index_l").is_in(members.tolist())).sort(
+        ["match_weight", "index_l", "index_r"], descending=[True, False, False]
+    )
+    for left, right in links.select("index_l", "index_r").iter_rows():
+        a, b = find(left), find(right)
+        if a != b and count[a] + count[b] <= cap:
+            a, b = min(a, b), max(a, b)
+            parent[b] = a
+            count[a] += count.pop(b)
+    return np.array([find(m) for m in members.tolist()], dtype=np.int64)
 
 
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Millions of short-lived acyclic objects: the cycle collector would only cost time."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def constrained_clusters(
-    features: pl.DataFrame, edges: pl.DataFrame, threshold: float, duplicate_free: list[str]
+def candidate_components(
+    features: pl.DataFrame,
+    edges: pl.DataFrame,
+    threshold: float,
+    max_records: int = MAX_COMPONENT_RECORDS,
 ) -> pl.DataFrame:
-    """unique_id, source_dataset, cluster_id (the smallest unique_id of the cluster)."""
+    """unique_id, source_dataset, COMPONENT (the smallest unique_id of it), sorted by unique_id.
+
+    Components connect records through pairs at or above `threshold`; one of more than
+    `max_records` records is cut on its weakest links into pieces of at most that size.
+    """
     records = (
-        features.select(
-            "unique_id",
-            "source_dataset",
-            "date_of_birth",
-            "birth_year",
-            "given_name",
-            "family_name",
-        )
+        features.select("unique_id", "source_dataset")
         .sort("unique_id")
         .with_row_index("index")
-        .with_columns(
-            pl.col("index").cast(pl.Int64),
-            pl.col("source_dataset").is_in(duplicate_free).alias("duplicate_free"),
-        )
+        .with_columns(pl.col("index").cast(pl.Int64))
     )
     index = records.select("unique_id", "index")
     strong = (
         edges.filter(pl.col("match_probability") >= threshold)
+        .pipe(_oriented)
         .join(index.rename({"unique_id": "unique_id_l", "index": "index_l"}), on="unique_id_l")
         .join(index.rename({"unique_id": "unique_id_r", "index": "index_r"}), on="unique_id_r")
-        .sort(["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False])
-        .select("index_l", "index_r")
+        .select("index_l", "index_r", "match_weight")
     )
     size = records.height
     graph = coo_matrix(
         (np.ones(strong.height), (strong["index_l"].to_numpy(), strong["index_r"].to_numpy())),
         shape=(size, size),
     )
-    _, components = connected_components(graph, directed=False)
-    records = records.with_columns(pl.Series("component", components, dtype=pl.Int64))
-    conflicted = _conflicted_components(records)
-    root = records["component"].to_numpy() + size  # clean components: one label each
-    if conflicted:
-        inside = records.filter(pl.col("component").is_in(list(conflicted)))
-        in_conflict = strong.filter(pl.col("index_l").is_in(inside["index"].implode()))
-        with _without_cycle_collection():
-            roots = _greedy(inside, in_conflict)
-        for node, parent in roots.items():
-            root[node] = parent
-    labelled = records.with_columns(pl.Series("root", root))
+    _, labels = connected_components(graph, directed=False)
+    labels = labels.astype(np.int64)
+    sizes = np.bincount(labels, minlength=labels.max() + 1 if size else 0)
+    # Label by the smallest index of each component: independent of scipy's numbering.
+    first = np.full(sizes.size, size, dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(size, dtype=np.int64))
+    component = first[labels]
+    for big in np.flatnonzero(sizes > max_records):
+        members = np.flatnonzero(labels == big)
+        pieces = _capped_forest(strong, members, max_records)
+        smallest = pl.DataFrame({"m": members, "p": pieces}).with_columns(
+            pl.col("m").min().over("p").alias("first")
+        )
+        component[members] = smallest["first"].to_numpy()
+    uid = records["unique_id"]
+    return records.select(
+        "unique_id",
+        "source_dataset",
+        pl.Series(COMPONENT, uid.gather(component), dtype=pl.String),
+    )
+
+
+def pairs_inside(components: pl.DataFrame) -> pl.DataFrame:
+    """Every pair (unique_id_l < unique_id_r) of records sharing a component."""
+    multi = components.filter(pl.len().over(COMPONENT) > 1).select("unique_id", COMPONENT)
     return (
-        labelled.with_columns(pl.col("unique_id").min().over("root").alias("cluster_id"))
-        .select("unique_id", "source_dataset", "cluster_id")
+        multi.join(multi, on=COMPONENT, suffix="_r")
+        .filter(pl.col("unique_id") < pl.col("unique_id_r"))
+        .select(pl.col("unique_id").alias("unique_id_l"), "unique_id_r", COMPONENT)
+    )
+
+
+def component_pair_weights(
+    features: pl.DataFrame,
+    components: pl.DataFrame,
+    edges: pl.DataFrame,
+    score_pairs: PairScorer | None,
+) -> pl.DataFrame:
+    """unique_id_l, unique_id_r, COMPONENT, match_weight for every pair inside a component.
+
+    Pairs already in `edges` keep their weight; components with a pair `edges` lacks are
+    scored with `score_pairs`. Without a scorer a missing pair is neutral (weight null: it
+    counts as the threshold itself, neither for nor against).
+    """
+    pairs = pairs_inside(components).join(
+        _oriented(edges), on=["unique_id_l", "unique_id_r"], how="left"
+    )
+    lacking = pairs.filter(pl.col("match_weight").is_null())[COMPONENT].unique()
+    if score_pairs is None or lacking.is_empty():
+        return pairs
+    to_score = components.filter(pl.col(COMPONENT).is_in(lacking.implode())).select(
+        "unique_id", COMPONENT
+    )
+    scored = _oriented(score_pairs(features.join(to_score, on="unique_id")))
+    filled = pairs.join(
+        scored.rename({"match_weight": "scored_weight"}),
+        on=["unique_id_l", "unique_id_r"],
+        how="left",
+    )
+    return filled.select(
+        "unique_id_l",
+        "unique_id_r",
+        COMPONENT,
+        pl.coalesce("match_weight", "scored_weight").alias("match_weight"),
+    )
+
+
+def _average_linkage(evidence: np.ndarray, forbidden: np.ndarray) -> np.ndarray:
+    """Merge the two clusters with the highest mean pair evidence while it is positive.
+
+    `evidence` is a symmetric matrix of pair evidence (diagonal ignored); pairs in `forbidden`
+    are never in one cluster. Returns for each record the smallest index of its cluster.
+    """
+    n = evidence.shape[0]
+    total = evidence.astype(np.float64, copy=True)
+    size = np.ones(n)
+    blocked = forbidden.copy()
+    np.fill_diagonal(blocked, True)
+    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+    label = np.arange(n)
+    active = np.ones(n, dtype=bool)
+    while True:
+        usable = upper & ~blocked & active[:, None] & active[None, :]
+        mean = np.where(usable, total / np.outer(size, size), -np.inf)
+        best = int(np.argmax(mean))
+        i, j = divmod(best, n)
+        if not mean[i, j] > 0:
+            break
+        total[i, :] += total[j, :]
+        total[:, i] = total[i, :]
+        size[i] += size[j]
+        blocked[i, :] |= blocked[j, :]
+        blocked[:, i] = blocked[i, :]
+        blocked[i, i] = True
+        active[j] = False
+        label[label == j] = i
+    return label
+
+
+def constrained_clusters(
+    features: pl.DataFrame,
+    edges: pl.DataFrame,
+    threshold: float,
+    duplicate_free: list[str],
+    *,
+    score_pairs: PairScorer | None = None,
+    cannot_link: pl.DataFrame | None = None,
+    max_component_records: int = MAX_COMPONENT_RECORDS,
+) -> pl.DataFrame:
+    """unique_id, source_dataset, cluster_id (the smallest unique_id of the cluster).
+
+    `edges`: scored pairs (unique_id_l, unique_id_r, match_probability and, when known,
+    match_weight). `score_pairs` scores the pairs inside components that `edges` lacks.
+    `cannot_link`: pairs (unique_id_l, unique_id_r) that must never share an entity.
+    """
+    components = candidate_components(features, edges, threshold, max_component_records)
+    weights = component_pair_weights(features, components, edges, score_pairs)
+    offset = threshold_weight(threshold)
+    forbidden = pl.col("source_dataset") == pl.col("source_dataset_r")
+    datasets = components.select("unique_id", "source_dataset")
+    pairs = (
+        weights.join(datasets, left_on="unique_id_l", right_on="unique_id")
+        .join(datasets, left_on="unique_id_r", right_on="unique_id", suffix="_r")
+        .with_columns(
+            (pl.col("match_weight") - offset).fill_null(0.0).alias("evidence"),
+            (forbidden & pl.col("source_dataset").is_in(duplicate_free)).alias("forbidden"),
+        )
+    )
+    if cannot_link is not None and cannot_link.height:
+        refused = _oriented(cannot_link.with_columns(pl.lit(0.0).alias("match_weight"))).select(
+            "unique_id_l", "unique_id_r", pl.lit(True).alias("refused")
+        )
+        pairs = pairs.join(refused, on=["unique_id_l", "unique_id_r"], how="left").with_columns(
+            pl.col("forbidden") | pl.col("refused").fill_null(False)
+        )
+    # Components whose every pair agrees and none is forbidden are one entity as they stand.
+    troubled = pairs.group_by(COMPONENT).agg(
+        ((pl.col("evidence") <= 0) | pl.col("forbidden")).any().alias("troubled")
+    )
+    hard = troubled.filter("troubled")[COMPONENT]
+    ids: list[str] = []
+    roots: list[str] = []
+    if hard.len():
+        inside = pairs.filter(pl.col(COMPONENT).is_in(hard.implode()))
+        members = components.filter(pl.col(COMPONENT).is_in(hard.implode()))
+        by_component = inside.partition_by(COMPONENT, as_dict=True)
+        for (name,), rows in members.group_by(COMPONENT):
+            own = sorted(rows["unique_id"].to_list())
+            position = {u: k for k, u in enumerate(own)}
+            n = len(own)
+            evidence = np.zeros((n, n))
+            forbid = np.zeros((n, n), dtype=bool)
+            mine = by_component[(name,)]
+            left = np.array([position[u] for u in mine["unique_id_l"].to_list()], dtype=np.int64)
+            right = np.array([position[u] for u in mine["unique_id_r"].to_list()], dtype=np.int64)
+            evidence[left, right] = evidence[right, left] = mine["evidence"].to_numpy()
+            forbid[left, right] = forbid[right, left] = mine["forbidden"].to_numpy()
+            ids.extend(own)
+            roots.extend(own[k] for k in _average_linkage(evidence, forbid))
+    split = pl.DataFrame(
+        {"unique_id": ids, "root": roots}, schema={"unique_id": pl.String, "root": pl.String}
+    )
+    return (
+        components.join(split, on="unique_id", how="left")
+        .select(
+            "unique_id",
+            "source_dataset",
+            pl.coalesce("root", COMPONENT).alias("cluster_id"),
+        )
         .sort("unique_id")
     )

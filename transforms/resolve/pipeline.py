@@ -16,7 +16,13 @@ from transforms.resolve.clustering import constrained_clusters
 from transforms.resolve.config import ResolutionConfig
 from transforms.resolve.features import person_features
 from transforms.resolve.registry import StoredModel, approved_model
-from transforms.resolve.scoring import Scored, feature_hashes, score_all, score_incremental
+from transforms.resolve.scoring import (
+    Scored,
+    component_scorer,
+    feature_hashes,
+    score_all,
+    score_incremental,
+)
 from transforms.resolve.stable_ids import assign_entity_ids
 
 
@@ -83,7 +89,11 @@ def resolve(
         d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
     ]
     clusters = constrained_clusters(
-        features, scored.edges, config.threshold_match_probability, duplicate_free
+        features,
+        scored.edges,
+        config.threshold_match_probability,
+        duplicate_free,
+        score_pairs=component_scorer(env, model),
     )
     previous_ids = read_path(env.table_path("gold.entity_records"))
     assigned, changes = assign_entity_ids(
@@ -97,7 +107,9 @@ def resolve(
         "entity_links": gold.entity_links(
             records, silver["addresses"], silver["comms_identifiers"], silver["comms_events"]
         ),
-        "entity_evidence": gold.entity_evidence(scored.edges, records),
+        "entity_evidence": gold.entity_evidence(
+            scored.edges.filter(pl.col("match_probability") >= config.evidence_threshold), records
+        ),
     }
     state = hashes.rename({"unique_id": "record_key"}).with_columns(
         pl.lit(model.version).alias("model_version")
