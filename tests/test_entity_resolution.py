@@ -93,8 +93,10 @@ def test_gold_is_queryable_in_the_warehouse_with_evidence(built: Environment) ->
         "mw_given_name",
         "mw_family_name",
         "mw_date_of_birth",
-        "mw_postcodes",
+        "mw_address",  # postcode, house number and street, town: one comparison
         "mw_phones",
+        "mw_documents",
+        "mw_emails",
     } <= set(weights)
     assert (evidence["match_probability"] >= 0.5).all()
 
@@ -185,3 +187,62 @@ def test_too_few_records_to_train_give_a_clear_error(built: Environment) -> None
     no_shared_names = features.unique(["given_name", "family_name"], keep="first").sort("unique_id")
     with pytest.raises(TrainingError, match="too few records share those values"):
         train_model(built, no_shared_names, config)
+
+
+def test_fields_a_record_lacks_are_no_evidence_against(built: Environment) -> None:
+    """Address parts, e-mail and phones of another kind fall in Splink's null level."""
+    from transforms.resolve.clustering import COMPONENT
+    from transforms.resolve.features import person_features
+    from transforms.resolve.scoring import component_scorer
+
+    persons = pl.DataFrame(
+        {
+            "record_key": ["a", "b", "c"],
+            "source_dataset": ["electoral_roll", "telephone_directory", "subscriber_records"],
+            "classification": ["OFFICIAL"] * 3,
+            "given_name": ["JOHN", "J", "JOHN"],
+            "middle_names": [None, None, None],
+            "family_name": ["SMITH"] * 3,
+            "date_of_birth": [None, None, None],
+            "birth_year": [None, None, None],
+        },
+        schema_overrides={
+            "middle_names": pl.String,
+            "date_of_birth": pl.Date,
+            "birth_year": pl.Int64,
+        },
+    )
+    addresses = pl.DataFrame(
+        {
+            "record_key": ["a", "b"],
+            "address_line": ["12 HIGH STREET FLAT 2", None],
+            "town": ["LEEDS", "LEEDS"],
+            "postcode": ["LS1 4AB", None],
+        }
+    )
+    identifiers = pl.DataFrame(
+        {
+            "record_key": ["b", "c", "c"],
+            "identifier_type": ["phone", "phone", "email"],
+            "identifier": ["+441132496000", "+447911123456", "John.Smith@example.org"],
+        }
+    )
+    documents = pl.DataFrame(
+        schema={"record_key": pl.String, "document_type": pl.String, "document_number": pl.String}
+    )
+    features = person_features(persons, addresses, identifiers, documents)
+    a = features.row(0, named=True)
+    assert a["address_keys"] == ["12 HIGH STREET"] and a["streets"] == ["HIGH STREET"]
+    assert features["emails"].to_list() == [None, None, ["john.smith@example.org"]]
+    assert features["phone_kinds"].to_list() == [None, ["fixed"], ["mobile"]]
+    scored = component_scorer(built, approved_model(built))(
+        features.with_columns(pl.lit("one").alias(COMPONENT))
+    )
+    gammas = {
+        (row["unique_id_l"], row["unique_id_r"]): row
+        for row in scored.select("unique_id_l", "unique_id_r", pl.col("^gamma_.*$")).to_dicts()
+    }
+    assert gammas[("a", "b")]["gamma_address"] > 0  # the town agrees; the rest is unknown
+    assert gammas[("a", "c")]["gamma_address"] == -1  # c carries no address at all
+    assert gammas[("b", "c")]["gamma_phones"] == -1  # a landline and a mobile: no evidence
+    assert gammas[("a", "c")]["gamma_emails"] == -1

@@ -1,7 +1,12 @@
-"""The Splink input: one row per silver person record, with its postcodes and phones as arrays.
+"""The Splink input: one row per silver person record, its addresses and identifiers as arrays.
 
-Arrays are null (not empty) when a record has no postcode or phone, so Splink treats the field
-as unknown rather than as disagreement.
+Arrays are null (not empty) when a record has no value for them, so Splink treats the field
+as unknown (its null level: no evidence either way) rather than as disagreement.
+
+An address is compared in parts, as the data carries it: postcode, house number and street
+(`address_keys` "12 HIGH STREET", `streets` "HIGH STREET" for fuzzy agreement) and town, so a
+record with a street but no postcode, or a town alone, still counts. Silver address lines are
+already house number first with thoroughfare types written out (transforms/normalise).
 
 Names are compared on a canonical form (letters and spaces) so an MRZ's lost hyphen is no
 difference; given names carry their nickname variants (the `nicknames` dataset) so BOB meets
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import phonenumbers
 import polars as pl
 from nicknames import NickNamer
 
@@ -27,8 +33,24 @@ FEATURE_COLUMNS = [
     "birth_year",
     "postcodes",
     "phones",
+    "phone_kinds",
     "documents",
+    "address_keys",
+    "streets",
+    "towns",
+    "emails",
 ]
+# Columns added after subjects of bulk search were shaped (search.py); absent ones are null.
+ADDRESS_AND_EMAIL_COLUMNS = {
+    "phone_kinds": pl.List(pl.String),
+    "address_keys": pl.List(pl.String),
+    "streets": pl.List(pl.String),
+    "towns": pl.List(pl.String),
+    "emails": pl.List(pl.String),
+}
+# A sub-unit written after the street ("3 MILL LANE FLAT 2") is not part of the street.
+_SUB_UNIT = r"\s+(?:FLAT|APARTMENT|APT|UNIT|ROOM)\b.*$"
+_HOUSE_NUMBER = r"^(\d+[A-Z]?)\s+"
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +79,67 @@ def canonical_name(column: str) -> pl.Expr:
     )
 
 
+_MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.PAGER}
+_FIXED = {phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.VOIP}
+
+
+@lru_cache(maxsize=500_000)
+def phone_kinds(e164: str) -> tuple[str, ...]:
+    """ "mobile", "fixed" or both (a number whose kind its numbering plan does not tell)."""
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return ("fixed", "mobile")
+    if kind in _MOBILE:
+        return ("mobile",)
+    if kind in _FIXED:
+        return ("fixed",)
+    return ("fixed", "mobile")
+
+
+def with_all_feature_columns(features: pl.DataFrame) -> pl.DataFrame:
+    """`features` with every FEATURE_COLUMNS column, absent ones null (unknown, never against)."""
+    missing = {c: t for c, t in ADDRESS_AND_EMAIL_COLUMNS.items() if c not in features.columns}
+    return features.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in missing.items()).select(
+        FEATURE_COLUMNS
+    )
+
+
+def _list_of(column: str) -> pl.Expr:
+    return pl.col(column).drop_nulls().unique().sort()
+
+
+def address_parts(addresses: pl.DataFrame) -> pl.DataFrame:
+    """record_key, address_keys (house number and street), streets, towns: null when none."""
+    line = pl.col("address_line").str.replace(_SUB_UNIT, "").str.strip_chars()
+    number = line.str.extract(_HOUSE_NUMBER, 1)
+    street = (
+        line.str.replace(_HOUSE_NUMBER, "")
+        .str.replace_all(r"[^A-Z ]", " ")
+        .str.replace_all(r" +", " ")
+        .str.strip_chars()
+    )
+    parts = addresses.select(
+        "record_key",
+        pl.when(street != "").then(street).alias("street"),
+        pl.when(number.is_not_null() & (street != ""))
+        .then(number + " " + street)
+        .alias("address_key"),
+        pl.when(pl.col("town").str.strip_chars() != "")
+        .then(pl.col("town").str.strip_chars())
+        .alias("town"),
+    )
+    grouped = parts.group_by("record_key").agg(
+        _list_of("address_key").alias("address_keys"),
+        _list_of("street").alias("streets"),
+        _list_of("town").alias("towns"),
+    )
+    return grouped.with_columns(
+        pl.when(pl.col(c).list.len() > 0).then(pl.col(c)).alias(c)
+        for c in ("address_keys", "streets", "towns")
+    )
+
+
 def person_features(
     persons: pl.DataFrame,
     addresses: pl.DataFrame,
@@ -73,6 +156,27 @@ def person_features(
         identifiers.filter(pl.col("identifier_type") == "phone")
         .group_by("record_key")
         .agg(pl.col("identifier").unique().sort().alias("phones"))
+    )
+    numbers = phones["phones"].explode().drop_nulls().unique().to_list()
+    kinds = pl.DataFrame(
+        {"phone": numbers, "kinds": [list(phone_kinds(n)) for n in numbers]},
+        schema={"phone": pl.String, "kinds": pl.List(pl.String)},
+    )
+    phones = phones.join(
+        phones.explode("phones")
+        .join(kinds, left_on="phones", right_on="phone")
+        .explode("kinds")
+        .group_by("record_key")
+        .agg(pl.col("kinds").unique().sort().alias("phone_kinds")),
+        on="record_key",
+        how="left",
+    )
+    emails = (
+        identifiers.filter(pl.col("identifier_type") == "email")
+        .with_columns(pl.col("identifier").str.strip_chars().str.to_lowercase())
+        .filter(pl.col("identifier").str.contains("@"))
+        .group_by("record_key")
+        .agg(pl.col("identifier").unique().sort().alias("emails"))
     )
     document_numbers = documents.group_by("record_key").agg(
         (pl.col("document_type") + ":" + pl.col("document_number"))
@@ -104,6 +208,8 @@ def person_features(
         .join(postcodes, on="record_key", how="left")
         .join(phones, on="record_key", how="left")
         .join(document_numbers, on="record_key", how="left")
+        .join(address_parts(addresses), on="record_key", how="left")
+        .join(emails, on="record_key", how="left")
         .with_columns(
             pl.col("given_name_variants").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         )

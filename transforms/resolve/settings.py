@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import SettingsCreator, block_on
+from splink import ColumnExpression, SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 # The dialect the custom comparison SQL below is written in; Splink translates it (sqlglot) to
@@ -33,7 +33,7 @@ CANDIDATE_BLOCKING_RULES: dict[str, BlockingRuleCreator] = {
 
 
 def given_name_comparison() -> cl.CustomComparison:
-    """Exact (with term frequencies), nickname, close spelling, initial only, else."""
+    """Exact (with term frequencies), nickname, close spelling, swapped, initial only, else."""
     return cl.CustomComparison(
         output_column_name="given_name",
         comparison_levels=[
@@ -46,6 +46,11 @@ def given_name_comparison() -> cl.CustomComparison:
                 base_dialect_str=SQL_DIALECT,
             ),
             cll.JaroWinklerLevel("given_name", 0.92),
+            cll.CustomLevel(
+                "given_name_l = family_name_r and family_name_l = given_name_r",
+                label_for_charts="Given and family names swapped",
+                base_dialect_str=SQL_DIALECT,
+            ),
             cll.CustomLevel(
                 "(length(given_name_l) = 1 or length(given_name_r) = 1) "
                 "and left(given_name_l, 1) = left(given_name_r, 1)",
@@ -97,7 +102,11 @@ def middle_names_comparison() -> cl.CustomComparison:
 
 
 def date_of_birth_comparison() -> cl.CustomComparison:
-    """Exact, day and month transposed, one typo, same year where one side has only a year."""
+    """Exact, transposed, one or two characters apart, wrong year, within a year, else.
+
+    Graded so a mistyped date is weaker evidence rather than a contradiction, while dates far
+    apart (a father and his son) stay strong evidence against.
+    """
     return cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
@@ -127,10 +136,89 @@ def date_of_birth_comparison() -> cl.CustomComparison:
                 base_dialect_str=SQL_DIALECT,
             ),
             cll.CustomLevel(
+                "damerau_levenshtein(cast(date_of_birth_l as varchar), "
+                "cast(date_of_birth_r as varchar)) <= 2",
+                label_for_charts="Two characters apart",
+                base_dialect_str=SQL_DIALECT,
+            ),
+            cll.CustomLevel(
+                "month(date_of_birth_l) = month(date_of_birth_r) "
+                "and day(date_of_birth_l) = day(date_of_birth_r)",
+                label_for_charts="Same day and month, another year",
+                base_dialect_str=SQL_DIALECT,
+            ),
+            cll.CustomLevel(
                 "abs(birth_year_l - birth_year_r) <= 1",
                 label_for_charts="Within a year",
                 base_dialect_str=SQL_DIALECT,
             ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def address_comparison() -> cl.CustomComparison:
+    """Postcode, house number and street, street alone (fuzzy) and town, as one comparison.
+
+    One comparison, not four: the parts of one address agree together, so counting each as
+    independent evidence would make any two people of one household look like one person.
+    Null (no evidence) unless both records carry a comparable part: a record with a town but no
+    street is never held against one with a street.
+    """
+    shared = {c: cll.ArrayIntersectLevel(c, 1) for c in ("postcodes", "address_keys", "towns")}
+    # Streets are compared first with first and last with last (sorted lists; most records
+    # carry one address): Splink's all-pairs array level writes a lambda newer DuckDB refuses.
+    streets = ColumnExpression("streets")
+
+    def similar_street() -> cll.Or:
+        return cll.Or(
+            cll.JaroWinklerLevel(streets.access_extreme_array_element("first"), 0.9),
+            cll.JaroWinklerLevel(streets.access_extreme_array_element("last"), 0.9),
+        )
+
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.CustomLevel(
+                "not ((postcodes_l is not null and postcodes_r is not null) "
+                "or (streets_l is not null and streets_r is not null) "
+                "or (towns_l is not null and towns_r is not null))",
+                label_for_charts="Nothing comparable",
+                base_dialect_str=SQL_DIALECT,
+            ).configure(is_null_level=True),
+            cll.And(shared["postcodes"], shared["address_keys"]).configure(
+                label_for_charts="Postcode, house number and street agree"
+            ),
+            cll.And(shared["address_keys"], shared["towns"]).configure(
+                label_for_charts="House number, street and town agree"
+            ),
+            cll.ArrayIntersectLevel("postcodes", 1).configure(label_for_charts="Postcode agrees"),
+            cll.ArrayIntersectLevel("address_keys", 1).configure(
+                label_for_charts="House number and street agree"
+            ),
+            cll.And(similar_street(), shared["towns"]).configure(
+                label_for_charts="Similar street in the same town"
+            ),
+            similar_street().configure(label_for_charts="Similar street"),
+            cll.ArrayIntersectLevel("towns", 1).configure(label_for_charts="Town agrees"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def phone_comparison() -> cl.CustomComparison:
+    """A shared number, else none shared; unknown unless both carry a phone of one kind.
+
+    A directory lists landlines and a subscriber file mobiles: two records whose numbers are of
+    different kinds (features.phone_kinds) are no evidence against each other.
+    """
+    return cl.CustomComparison(
+        output_column_name="phones",
+        comparison_levels=[
+            cll.Or(
+                cll.NullLevel("phones"), cll.Not(cll.ArrayIntersectLevel("phone_kinds", 1))
+            ).configure(is_null_level=True, label_for_charts="No phone of one kind on both"),
+            cll.ArrayIntersectLevel("phones", 1).configure(label_for_charts="A number agrees"),
             cll.ElseLevel(),
         ],
     )
@@ -151,9 +239,10 @@ def build_settings(blocking_rules: list[str]) -> SettingsCreator:
             family_name_comparison(),
             middle_names_comparison(),
             date_of_birth_comparison(),
-            cl.ArrayIntersectAtSizes("postcodes", [1]),
-            cl.ArrayIntersectAtSizes("phones", [1]),
+            address_comparison(),
+            phone_comparison(),
             cl.ArrayIntersectAtSizes("documents", [1]),
+            cl.ArrayIntersectAtSizes("emails", [1]),
         ],
         blocking_rules_to_generate_predictions=[
             CANDIDATE_BLOCKING_RULES[r] for r in blocking_rules
