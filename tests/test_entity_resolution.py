@@ -246,3 +246,37 @@ def test_fields_a_record_lacks_are_no_evidence_against(built: Environment) -> No
     assert gammas[("a", "c")]["gamma_address"] == -1  # c carries no address at all
     assert gammas[("b", "c")]["gamma_phones"] == -1  # a landline and a mobile: no evidence
     assert gammas[("a", "c")]["gamma_emails"] == -1
+
+
+def test_inputs_without_the_newer_columns_get_them_unknown() -> None:
+    """Bulk-search subjects (shaped before address parts, e-mail and phone kinds) are completed:
+    phone kinds from their phones, the rest null (unknown to the model, never against)."""
+    from transforms.resolve.features import FEATURE_COLUMNS, with_all_feature_columns
+
+    subjects = pl.DataFrame(
+        {
+            "unique_id": ["s1", "s2"],
+            "source_dataset": ["subject", "subject"],
+            "classification": ["OFFICIAL", "OFFICIAL"],
+            "given_name": ["JOHN", "ANN"],
+            "middle_names": [None, None],
+            "family_name": ["SMITH", "LEE"],
+            "given_name_variants": [[], []],
+            "date_of_birth": [None, None],
+            "birth_year": [None, None],
+            "postcodes": [["LS1 4AB"], None],
+            "phones": [["+447911123456"], None],
+            "documents": [None, None],
+        },
+        schema_overrides={
+            "middle_names": pl.String,
+            "given_name_variants": pl.List(pl.String),
+            "date_of_birth": pl.Date,
+            "birth_year": pl.Int64,
+            "documents": pl.List(pl.String),
+        },
+    )
+    completed = with_all_feature_columns(subjects)
+    assert completed.columns == FEATURE_COLUMNS
+    assert completed["phone_kinds"].to_list() == [["mobile"], None]
+    assert completed["towns"].null_count() == completed["emails"].null_count() == 2

@@ -98,8 +98,19 @@ def phone_kinds(e164: str) -> tuple[str, ...]:
 
 
 def with_all_feature_columns(features: pl.DataFrame) -> pl.DataFrame:
-    """`features` with every FEATURE_COLUMNS column, absent ones null (unknown, never against)."""
+    """`features` with every FEATURE_COLUMNS column: phone kinds from its phones, others null.
+
+    For inputs shaped before the address, e-mail and phone-kind columns existed (bulk search
+    subjects): a column left null is unknown to the model, never evidence against.
+    """
     missing = {c: t for c, t in ADDRESS_AND_EMAIL_COLUMNS.items() if c not in features.columns}
+    if "phone_kinds" in missing:
+        kinds = [
+            sorted({k for n in numbers for k in phone_kinds(n)}) if numbers else None
+            for numbers in features["phones"].to_list()
+        ]
+        features = features.with_columns(pl.Series("phone_kinds", kinds, dtype=pl.List(pl.String)))
+        del missing["phone_kinds"]
     return features.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in missing.items()).select(
         FEATURE_COLUMNS
     )
