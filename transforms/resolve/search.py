@@ -31,7 +31,11 @@ from transforms.normalise.phones import to_e164
 from transforms.normalise.text import name_part
 from transforms.resolve.backend import model_api, to_polars
 from transforms.resolve.config import load_resolution_config
-from transforms.resolve.features import FEATURE_COLUMNS, canonical_name, name_variants
+from transforms.resolve.features import (
+    canonical_name,
+    name_variants,
+    with_all_feature_columns,
+)
 from transforms.resolve.linking import model_linker, register_by_dataset
 from transforms.resolve.pipeline import silver_features
 from transforms.resolve.registry import StoredModel, approved_model
@@ -216,9 +220,9 @@ def subjects_to_features(subjects: pl.DataFrame) -> pl.DataFrame:
         canonical_name("given_name"), canonical_name("middle_names"), canonical_name("family_name")
     )
     variants = [list(name_variants(g)) for g in features["given_name"].to_list()]
-    return features.with_columns(
-        pl.Series("given_name_variants", variants, dtype=pl.List(pl.String))
-    ).select(FEATURE_COLUMNS)
+    return with_all_feature_columns(
+        features.with_columns(pl.Series("given_name_variants", variants, dtype=pl.List(pl.String)))
+    )
 
 
 # --- matching -------------------------------------------------------------------------------
