@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import polars as pl
@@ -15,6 +16,8 @@ from transforms.resolve.config import ResolutionConfig, Training
 from transforms.resolve.linking import linker_for, register_by_dataset, term_frequencies
 from transforms.resolve.registry import TF_COLUMNS
 from transforms.resolve.settings import build_settings
+
+logger = logging.getLogger(__name__)
 
 
 class TrainingError(ValueError):
@@ -58,15 +61,36 @@ def run_training_steps(linker: Linker, training: Training) -> None:
     linker.training.estimate_u_using_random_sampling(
         max_pairs=training.u_max_pairs, seed=training.seed, num_chunks=training.u_chunks
     )
+    trained = 0
     for columns in training.em_blocking:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
-        except (ValueError, EMTrainingException) as exc:  # no pairs, or m out of range
-            raise TrainingError(
-                f"expectation maximisation blocked on {columns} failed ({exc}); this happens "
-                "when too few records share those values to estimate the model: deliver more "
-                "records or change training.em_blocking in catalogue/entity_resolution.yml"
-            ) from exc
+            trained += 1
+        except ValueError as exc:
+            # A level EM saw almost never among matches gets an m below float64's range, which
+            # Splink refuses; the session's estimates are dropped and the others' kept (each
+            # comparison is estimated in every session that does not block on it).
+            if UNDERFLOW in str(exc):
+                logger.warning("EM blocked on %s skipped: %s", columns, exc)
+                continue
+            raise _em_failed(columns, exc) from exc
+        except EMTrainingException as exc:  # no pairs
+            raise _em_failed(columns, exc) from exc
+    if not trained:
+        raise TrainingError(
+            "expectation maximisation failed in every session of training.em_blocking"
+        )
+
+
+UNDERFLOW = "is below the minimum allowed"
+
+
+def _em_failed(columns: list[str], exc: Exception) -> TrainingError:
+    return TrainingError(
+        f"expectation maximisation blocked on {columns} failed ({exc}); this happens "
+        "when too few records share those values to estimate the model: deliver more "
+        "records or change training.em_blocking in catalogue/entity_resolution.yml"
+    )
 
 
 def train_model(env: Environment, features: pl.DataFrame, config: ResolutionConfig) -> TrainedModel:
