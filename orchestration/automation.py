@@ -20,7 +20,8 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 def downstream_condition() -> dg.AutomationCondition:
-    """Run when an input updated, nothing upstream is in progress, and blocking checks passed."""
+    """Run when an input updated, nothing upstream is in progress, and no blocking check upstream
+    failed on its latest materialisation."""
     return (
         (
             dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()

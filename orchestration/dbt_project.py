@@ -28,11 +28,16 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_project_for(env: Environment) -> DbtProject:
-    """The DbtProject of an environment; its manifest must have been prepared."""
-    project = DbtProject(
+def project_of(env: Environment) -> DbtProject:
+    """The DbtProject an environment names (reads dbt_project.yml only)."""
+    return DbtProject(
         project_dir=env.dbt_project_dir, profiles_dir=env.dbt_project_dir, target=env.dbt_target
     )
+
+
+def dbt_project_for(env: Environment) -> DbtProject:
+    """The DbtProject of an environment; its manifest must have been prepared."""
+    project = project_of(env)
     if not project.manifest_path.exists():
         raise ManifestMissing(
             f"{project.manifest_path}: no dbt manifest; run `make manifest` (it renders the "
@@ -49,9 +54,6 @@ def prepare_dbt_project(env: Environment) -> DbtProject:
     from transforms.dbt_catalogue import render_dbt_catalogue
 
     render_dbt_catalogue(env.catalogue_dir, env.dbt_project_dir)
-    project = DbtProject(
-        project_dir=env.dbt_project_dir, profiles_dir=env.dbt_project_dir, target=env.dbt_target
-    )
     subprocess.run(
         [
             dbt_executable(),
@@ -67,11 +69,8 @@ def prepare_dbt_project(env: Environment) -> DbtProject:
         check=True,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
-    return project
+    return project_of(env)
 
 
 # Loaded by `dagster-dbt project prepare-and-package --file orchestration/dbt_project.py`.
-_env = get_environment()
-dbt_project = DbtProject(
-    project_dir=_env.dbt_project_dir, profiles_dir=_env.dbt_project_dir, target=_env.dbt_target
-)
+dbt_project = project_of(get_environment())

@@ -115,7 +115,7 @@ def _run_locked(
     ).resolve(graph)
     partitioned = sorted(k for k in selected if graph.get(k).partitions_def is not None)
     rest = [k for k in selected if graph.get(k).partitions_def is None]
-    deliveries = _pending_partitions(env, graph, partitioned)
+    deliveries = _pending_partitions(env, partitioned)
     for key, ids in deliveries.items():
         partitions = graph.get(key).partitions_def
         assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name
@@ -136,7 +136,7 @@ def _run_locked(
 
 
 def _pending_partitions(
-    env: Environment, graph: Any, keys: Iterable[dg.AssetKey]
+    env: Environment, keys: Iterable[dg.AssetKey]
 ) -> dict[dg.AssetKey, list[str]]:
     """Each partitioned (bronze) asset's deliveries the ledger has not settled, in order."""
     catalogue = load_catalogue(env.catalogue_dir)
@@ -180,8 +180,6 @@ def _jobs(
     if rest:
         jobs.append(dg.define_asset_job(DOWNSTREAM_JOB, selection=dg.AssetSelection.assets(*rest)))
     return dg.Definitions(
-        # Freshness checks (the only checks defined apart from their assets) are the daemon's:
-        # a run here never evaluates them.
         assets=list(defs.assets or []),
         resources=defs.resources,
         jobs=jobs,

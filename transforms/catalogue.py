@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from croniter import croniter
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from transforms.contract import CLASSIFICATION_RANK as CLASSIFICATION_RANK  # re-exported
 from transforms.contract import Classification as Classification
 from transforms.contract import highest as highest
+from transforms.schedules import is_cron as is_cron  # re-exported (partners)
 
 ColumnType = Literal["string", "int64", "float64", "bool", "date", "timestamp", "list<string>"]
 NOT_DATASETS = {"users", "entity_resolution"}
@@ -113,17 +113,6 @@ class Dataset(_Strict):
 
 def _dupes(names: list[str]) -> set[str]:
     return {n for n in names if names.count(n) > 1}
-
-
-def is_cron(text: str) -> bool:
-    """A cron schedule as Dagster's schedules take it, checked by croniter: 5 fields with their
-    names and ranges (`0 9 * * MON`, `*/15 * * * *`) or an alias such as `@daily`; no seconds
-    field, and no day that never comes (`0 0 30 2 *`).
-    """
-    if not croniter.is_valid(text, strict=True):
-        return False
-    fields, _ = croniter.expand(text)
-    return len(fields) == 5
 
 
 def load_dataset(path: Path) -> Dataset:

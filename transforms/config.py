@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import yaml
 
-from transforms.storage import StoragePath, is_local, is_uri, storage_path
+from transforms.storage import StoragePath, is_local, is_uri, storage_path, write_text_atomic
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("bronze", "silver", "gold", "ops")
@@ -233,8 +233,6 @@ def prepare_dagster_home(env: Environment) -> Path:
     settings = home / "dagster.yaml"
     shipped = DAGSTER_SETTINGS.read_text()
     if not settings.exists() or settings.read_text() != shipped:
-        partial = settings.with_name(f".dagster.yaml.{os.getpid()}")
-        partial.write_text(shipped)
-        os.replace(partial, settings)
+        write_text_atomic(settings, shipped)
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -18,6 +18,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from transforms.config import Environment
+from transforms.storage import write_text_atomic
 
 WAREHOUSE = "warehouse"  # every connection to the DuckDB warehouse file
 RUN = "run"  # one `lakehouse run` at a time
@@ -71,17 +72,8 @@ def exclusive(
         lock.acquire()
     info = folder / f"{name}.holder.json"
     try:
-        partial = info.with_name(f".{info.name}.{os.getpid()}")
-        partial.write_text(
-            json.dumps(
-                {
-                    "holder": holder,
-                    "pid": os.getpid(),
-                    "since": datetime.now(UTC).isoformat(timespec="seconds"),
-                }
-            )
-        )
-        os.replace(partial, info)
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        write_text_atomic(info, json.dumps({"holder": holder, "pid": os.getpid(), "since": since}))
         yield
     finally:
         info.unlink(missing_ok=True)

@@ -12,9 +12,15 @@ TICKS_MEASURED = 32  # enough ticks to see a weekday or quarterly cron's shortes
 REFERENCE = datetime(2026, 1, 1)
 
 
-def is_valid_cron(text: str) -> bool:
-    """Whether croniter (which Dagster's schedules use too) accepts `text`, aliases included."""
-    return bool(text.strip()) and croniter.is_valid(text)
+def is_cron(text: str) -> bool:
+    """A cron schedule as Dagster's schedules take it, checked by croniter: 5 fields with their
+    names and ranges (`0 9 * * MON`, `*/15 * * * *`) or an alias such as `@daily`; no seconds
+    field, and no day that never comes (`0 0 30 2 *`).
+    """
+    if not croniter.is_valid(text, strict=True):
+        return False
+    fields, _ = croniter.expand(text)
+    return len(fields) == 5
 
 
 def cron_period(cron: str, timezone: str = "UTC", *, now: datetime | None = None) -> timedelta:

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -134,8 +135,8 @@ def _run(
     started = time.perf_counter()
     log_file = log_path(env)
 
-    def waiting(holder: str) -> None:
-        console.print(f"waiting: the lakehouse is held by {holder}")
+    def waiting(out: Console) -> Callable[[str], None]:
+        return lambda holder: out.print(f"waiting: the lakehouse is held by {holder}")
 
     try:
         if verbose:
@@ -144,7 +145,7 @@ def _run(
                 select,
                 log_handler=terminal_handler(),
                 wait=wait,
-                on_wait=waiting,
+                on_wait=waiting(console),
                 run_config=run_config,
             )
         else:
@@ -157,9 +158,7 @@ def _run(
                         listener=progress,
                         log_handler=file_handler(log_file),
                         wait=wait,
-                        on_wait=lambda holder: view.print(
-                            f"waiting: the lakehouse is held by {holder}"
-                        ),
+                        on_wait=waiting(view),
                         run_config=run_config,
                     )
             report.log_file = str(log_file)
