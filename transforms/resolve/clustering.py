@@ -39,7 +39,7 @@ which keeps the Python part small at national scale.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 import polars as pl
@@ -47,6 +47,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 MAX_COMPONENT_RECORDS = 200
+# Comparisons of identifiers a person holds several of over time (transforms/resolve/settings.py
+# names them): between two clusters the best agreement counts, not the mean.
+HELD_SEVERAL = frozenset({"address", "phones", "emails", "documents"})
 COMPONENT = "er_component"  # the column naming a record's candidate component
 # Probabilities are clipped this far from 0 and 1 when a pair carries no match weight.
 _EPSILON = 1e-12
@@ -68,14 +71,39 @@ def _weights(edges: pl.DataFrame) -> pl.Expr:
     return (p / (1 - p)).log(2)
 
 
+def comparison_names(edges: pl.DataFrame) -> list[str]:
+    """The model's comparisons whose levels the scored pairs carry (`gamma_<name>` columns)."""
+    return sorted(c.removeprefix("gamma_") for c in edges.columns if c.startswith("gamma_"))
+
+
+def _evidence_terms(edges: pl.DataFrame) -> list[pl.Expr]:
+    """Each pair's weight split into `base` (the prior) and `ev_<comparison>` (null if unknown).
+
+    Splink's match weight is the prior's weight plus one term per comparison (and its term
+    frequency adjustment); a comparison at its null level (gamma -1) says nothing. Edges
+    without per-comparison columns carry their whole weight in `base`.
+    """
+    names = comparison_names(edges)
+    terms = []
+    for name in names:
+        term = pl.col(f"mw_{name}").cast(pl.Float64).fill_null(0.0)
+        if f"mw_tf_adj_{name}" in edges.columns:
+            term = term + pl.col(f"mw_tf_adj_{name}").cast(pl.Float64).fill_null(0.0)
+        terms.append(term)
+    known = [pl.when(pl.col(f"gamma_{n}") != -1).then(t) for n, t in zip(names, terms, strict=True)]
+    base = _weights(edges) - pl.sum_horizontal(terms) if terms else _weights(edges)
+    return [base.alias("base"), *(k.alias(f"ev_{n}") for n, k in zip(names, known, strict=True))]
+
+
 def _oriented(edges: pl.DataFrame) -> pl.DataFrame:
-    """unique_id_l < unique_id_r, match_weight; one row per pair."""
+    """unique_id_l < unique_id_r, match_weight, base, ev_<comparison>...; one row per pair."""
     left, right = pl.col("unique_id_l"), pl.col("unique_id_r")
     return (
         edges.select(
             pl.min_horizontal(left, right).alias("unique_id_l"),
             pl.max_horizontal(left, right).alias("unique_id_r"),
             _weights(edges).alias("match_weight"),
+            *_evidence_terms(edges),
         )
         .filter(pl.col("unique_id_l") != pl.col("unique_id_r"))
         .unique(["unique_id_l", "unique_id_r"], keep="first")
@@ -190,42 +218,62 @@ def component_pair_weights(
         "unique_id", COMPONENT
     )
     scored = _oriented(score_pairs(features.join(to_score, on="unique_id")))
-    filled = pairs.join(
-        scored.rename({"match_weight": "scored_weight"}),
-        on=["unique_id_l", "unique_id_r"],
-        how="left",
+    known = pairs.filter(pl.col("match_weight").is_not_null())
+    filled = (
+        pairs.filter(pl.col("match_weight").is_null())
+        .select("unique_id_l", "unique_id_r", COMPONENT)
+        .join(scored, on=["unique_id_l", "unique_id_r"], how="left")
     )
-    return filled.select(
-        "unique_id_l",
-        "unique_id_r",
-        COMPONENT,
-        pl.coalesce("match_weight", "scored_weight").alias("match_weight"),
-    )
+    return pl.concat([known, filled], how="diagonal_relaxed")
 
 
-def _average_linkage(evidence: np.ndarray, forbidden: np.ndarray) -> np.ndarray:
-    """Merge the two clusters with the highest mean pair evidence while it is positive.
+def _average_linkage(
+    base: np.ndarray,
+    terms: np.ndarray,
+    known: np.ndarray,
+    best_of: np.ndarray,
+    forbidden: np.ndarray,
+) -> np.ndarray:
+    """Merge the two clusters with the most evidence between them while it is positive.
 
-    `evidence` is a symmetric matrix of pair evidence (diagonal ignored); pairs in `forbidden`
-    are never in one cluster. Returns for each record the smallest index of its cluster.
+    The evidence between two clusters is the mean `base` of the pairs between them plus one
+    term per comparison, taken over the pairs where that comparison is known (`known[c]`): a
+    comparison no pair between them can make is no evidence, and pairs that cannot make it do
+    not dilute those that do. A comparison of something a person has one of (a date of birth)
+    counts its mean; one of something a person holds several of over time (`best_of[c]`:
+    addresses, phones) counts its best pair, since a person's old address disagreeing with
+    the new one is no evidence against. `base` (n x n) is each pair's prior less the
+    threshold's weight; pairs in `forbidden` are never in one cluster. Returns for each record
+    the smallest index of its cluster.
     """
-    n = evidence.shape[0]
-    total = evidence.astype(np.float64, copy=True)
+    n = base.shape[0]
+    total = base.astype(np.float64, copy=True)
+    counts = known.astype(np.float64, copy=True)
+    sums = np.where(best_of[:, None, None] & (counts == 0), -np.inf, terms)
     size = np.ones(n)
     blocked = forbidden.copy()
     np.fill_diagonal(blocked, True)
     upper = np.triu(np.ones((n, n), dtype=bool), k=1)
     label = np.arange(n)
     active = np.ones(n, dtype=bool)
+    mean_of = ~best_of
     while True:
         usable = upper & ~blocked & active[:, None] & active[None, :]
-        mean = np.where(usable, total / np.outer(size, size), -np.inf)
-        best = int(np.argmax(mean))
-        i, j = divmod(best, n)
-        if not mean[i, j] > 0:
+        present = counts > 0
+        means = np.divide(sums, counts, out=np.zeros_like(sums), where=present & mean_of[:, None, None])
+        best = np.where(present & best_of[:, None, None], sums, 0.0)
+        evidence = total / np.outer(size, size) + means.sum(axis=0) + best.sum(axis=0)
+        scored = np.where(usable, evidence, -np.inf)
+        top = int(np.argmax(scored))
+        i, j = divmod(top, n)
+        if not scored[i, j] > 0:
             break
-        total[i, :] += total[j, :]
-        total[:, i] = total[i, :]
+        for matrix in (total, *counts, *(sums[c] for c in np.flatnonzero(mean_of))):
+            matrix[i, :] += matrix[j, :]
+            matrix[:, i] = matrix[i, :]
+        for c in np.flatnonzero(best_of):
+            sums[c, i, :] = np.maximum(sums[c, i, :], sums[c, j, :])
+            sums[c, :, i] = sums[c, i, :]
         size[i] += size[j]
         blocked[i, :] |= blocked[j, :]
         blocked[:, i] = blocked[i, :]
@@ -244,6 +292,7 @@ def constrained_clusters(
     score_pairs: PairScorer | None = None,
     cannot_link: pl.DataFrame | None = None,
     max_component_records: int = MAX_COMPONENT_RECORDS,
+    held_several: Collection[str] = HELD_SEVERAL,
 ) -> pl.DataFrame:
     """unique_id, source_dataset, cluster_id (the smallest unique_id of the cluster).
 
@@ -261,6 +310,7 @@ def constrained_clusters(
         .join(datasets, left_on="unique_id_r", right_on="unique_id", suffix="_r")
         .with_columns(
             (pl.col("match_weight") - offset).fill_null(0.0).alias("evidence"),
+            (pl.col("base") - offset).fill_null(0.0).alias("base"),
             (forbidden & pl.col("source_dataset").is_in(duplicate_free)).alias("forbidden"),
         )
     )
@@ -276,6 +326,8 @@ def constrained_clusters(
         ((pl.col("evidence") <= 0) | pl.col("forbidden")).any().alias("troubled")
     )
     hard = troubled.filter("troubled")[COMPONENT]
+    comparisons = sorted(c for c in pairs.columns if c.startswith("ev_"))
+    best_of = np.array([c.removeprefix("ev_") in held_several for c in comparisons], dtype=bool)
     ids: list[str] = []
     roots: list[str] = []
     if hard.len():
@@ -286,15 +338,21 @@ def constrained_clusters(
             own = sorted(rows["unique_id"].to_list())
             position = {u: k for k, u in enumerate(own)}
             n = len(own)
-            evidence = np.zeros((n, n))
-            forbid = np.zeros((n, n), dtype=bool)
             mine = by_component[(name,)]
             left = np.array([position[u] for u in mine["unique_id_l"].to_list()], dtype=np.int64)
             right = np.array([position[u] for u in mine["unique_id_r"].to_list()], dtype=np.int64)
-            evidence[left, right] = evidence[right, left] = mine["evidence"].to_numpy()
+            base = np.zeros((n, n))
+            base[left, right] = base[right, left] = mine["base"].to_numpy()
+            terms = np.zeros((len(comparisons), n, n))
+            known = np.zeros((len(comparisons), n, n))
+            for c, column in enumerate(comparisons):
+                values = mine[column]
+                terms[c, left, right] = terms[c, right, left] = values.fill_null(0.0).to_numpy()
+                known[c, left, right] = known[c, right, left] = values.is_not_null().to_numpy()
+            forbid = np.zeros((n, n), dtype=bool)
             forbid[left, right] = forbid[right, left] = mine["forbidden"].to_numpy()
             ids.extend(own)
-            roots.extend(own[k] for k in _average_linkage(evidence, forbid))
+            roots.extend(own[k] for k in _average_linkage(base, terms, known, best_of, forbid))
     split = pl.DataFrame(
         {"unique_id": ids, "root": roots}, schema={"unique_id": pl.String, "root": pl.String}
     )
