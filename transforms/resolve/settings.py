@@ -33,7 +33,8 @@ CANDIDATE_BLOCKING_RULES: dict[str, BlockingRuleCreator] = {
 
 
 def given_name_comparison() -> cl.CustomComparison:
-    """Exact (with term frequencies), nickname, close spelling, swapped, initial only, else."""
+    """Exact (with term frequencies), nickname, close spelling, swapped, initial only, one name
+    in the other's column (names swapped on one record, the other an initial), else."""
     return cl.CustomComparison(
         output_column_name="given_name",
         comparison_levels=[
@@ -55,6 +56,11 @@ def given_name_comparison() -> cl.CustomComparison:
                 "(length(given_name_l) = 1 or length(given_name_r) = 1) "
                 "and left(given_name_l, 1) = left(given_name_r, 1)",
                 label_for_charts="Initial agrees",
+                base_dialect_str=SQL_DIALECT,
+            ),
+            cll.CustomLevel(
+                "given_name_l = family_name_r or family_name_l = given_name_r",
+                label_for_charts="One side's given name is the other's family name",
                 base_dialect_str=SQL_DIALECT,
             ),
             cll.JaroWinklerLevel("given_name", 0.8),
