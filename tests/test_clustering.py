@@ -206,3 +206,59 @@ def test_row_order_does_not_change_clusters(seed: int) -> None:
     # every cluster is named by its smallest member
     smallest = clusters.group_by("cluster_id").agg(pl.col("unique_id").min())
     assert (smallest["cluster_id"] == smallest["unique_id"]).all()
+
+
+PRIOR = -10.0
+
+
+def _scored(rows: list[tuple[str, str, dict[str, float | None]]]) -> pl.DataFrame:
+    """Pairs as Splink scores them: the prior plus one term per comparison (None: null level)."""
+    names = ["names", "date_of_birth", "address"]
+    out = []
+    for left, right, terms in rows:
+        weight = PRIOR + sum(t for t in terms.values() if t is not None)
+        row: dict[str, object] = {
+            "unique_id_l": left,
+            "unique_id_r": right,
+            "match_probability": 1 / (1 + 2**-weight),
+            "match_weight": weight,
+        }
+        for name in names:
+            term = terms.get(name)
+            row[f"gamma_{name}"] = -1 if term is None else (2 if term > 0 else 0)
+            row[f"mw_{name}"] = 0.0 if term is None else term
+        out.append(row)
+    return pl.DataFrame(out)
+
+
+def test_an_old_address_that_disagrees_is_no_evidence_against() -> None:
+    """A person's records at the old and the new address; a directory entry (no date of birth)
+    at the new one. The entry's pair with the old-address record disagrees on address, but a
+    person holds several addresses over time: the best address pair counts, so it joins."""
+    features = _features([("old", "roll"), ("new", "vehicles"), ("dir", "directory")])
+    edges = _scored(
+        [
+            ("new", "old", {"names": 8.0, "date_of_birth": 12.0, "address": -6.0}),
+            ("dir", "new", {"names": 8.0, "address": 9.0}),
+            ("dir", "old", {"names": 8.0, "address": -6.0}),
+        ]
+    )
+    clusters = constrained_clusters(features, edges, 0.5, [])
+    assert _groups(clusters) == {frozenset({"old", "new", "dir"})}
+
+
+def test_a_date_of_birth_that_disagrees_is_not_diluted_by_records_without_one() -> None:
+    """Father's two records agree on date of birth (one has none); the son's disagrees with the
+    one that has it. The record without a date of birth says nothing about it, so the son's
+    disagreement is the whole date-of-birth evidence and keeps him apart, although his pair
+    with that record is above the threshold."""
+    features = _features([("dad1", "roll"), ("dad2", "directory"), ("son", "vehicles")])
+    edges = _scored(
+        [
+            ("dad1", "dad2", {"names": 9.0, "address": 9.0}),
+            ("dad2", "son", {"names": 8.0, "address": 9.0}),
+            ("dad1", "son", {"names": 8.0, "date_of_birth": -8.0, "address": 9.0}),
+        ]
+    )
+    clusters = constrained_clusters(features, edges, 0.5, [])
+    assert _groups(clusters) == {frozenset({"dad1", "dad2"}), frozenset({"son"})}

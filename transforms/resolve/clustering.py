@@ -11,14 +11,18 @@ on the pair it never looks at when clustering by single links. So:
    transforms/resolve/scoring.py: components are small). A pair blocking never produced is
    scored here, never assumed to disagree.
 3. **Average linkage** inside each component: start from single records and repeatedly merge
-   the two clusters whose pairs between them have the highest mean evidence, while it is
-   positive. A pair's evidence is its match weight minus the threshold's (the log2 odds of
-   `threshold_match_probability`), so a lone pair merges exactly when it is at or
-   above that threshold, and a cluster joins another only when the pairs between them, taken
-   together, say so: the father's strong link to the directory entry does not outweigh the
-   father-son pairs' disagreeing dates of birth. The mean, not the sum: every pair's weight
-   carries the prior odds of a match once, and a cluster of duplicates repeats one record's
-   evidence, so a sum would count both once per pair.
+   the two clusters with the most evidence between them, while it is positive. Splink's match
+   weight is the prior plus one term per comparison; the evidence between two clusters is the
+   prior less the threshold's weight (the log2 odds of `threshold_match_probability`, so a lone
+   pair merges exactly when it is at or above that threshold) plus, per comparison, its term
+   over the pairs between them where it is known (not at its null level). For fields a person
+   has one of (names, date of birth) that is the mean: a cluster of duplicates repeats one
+   record's evidence, so a sum would count it once per pair. For identifiers a person holds
+   several of (`HELD_SEVERAL`: addresses, phones) it is the best pair: an old address that
+   disagrees is no evidence against. So a cluster joins another only when the pairs between
+   them, taken together, say so: the father's strong link to the directory entry does not
+   outweigh the father-son pairs' disagreeing dates of birth, and a directory entry with no
+   date of birth does not dilute the dates the other records agree on.
 4. **Hard constraints** are declared facts only, never values: two records of a
    `duplicate_free` dataset are never in one entity, nor are any pair given as cannot-link
    (`cannot_link`, the hook for stewards' decisions). A merge that would break one is skipped.
@@ -260,7 +264,9 @@ def _average_linkage(
     while True:
         usable = upper & ~blocked & active[:, None] & active[None, :]
         present = counts > 0
-        means = np.divide(sums, counts, out=np.zeros_like(sums), where=present & mean_of[:, None, None])
+        means = np.divide(
+            sums, counts, out=np.zeros_like(sums), where=present & mean_of[:, None, None]
+        )
         best = np.where(present & best_of[:, None, None], sums, 0.0)
         evidence = total / np.outer(size, size) + means.sum(axis=0) + best.sum(axis=0)
         scored = np.where(usable, evidence, -np.inf)
