@@ -104,7 +104,9 @@ def test_the_daemon_carries_a_delivery_to_gold_and_stops_a_ragged_one_at_bronze(
         ragged.mkdir(parents=True)
         (ragged / "roll.csv").write_text(RAGGED)
         dropped = time.monotonic()
-        deadline = dropped + 300
+        # generous: a functional limit, not a timing goal (78 s on a quiet day, over 300 s on a
+        # machine running about 3 times slower with the other test worker busy)
+        deadline = dropped + 900
         while time.monotonic() < deadline and process.poll() is None:
             found = new_keys & _gold_keys(env)
             if len(found) >= 0.9 * len(new_keys):  # a few may be quarantined in silver
