@@ -262,3 +262,11 @@ def test_a_date_of_birth_that_disagrees_is_not_diluted_by_records_without_one() 
     )
     clusters = constrained_clusters(features, edges, 0.5, [])
     assert _groups(clusters) == {frozenset({"dad1", "dad2"}), frozenset({"son"})}
+
+
+def test_identifiers_held_several_are_comparisons_of_the_model() -> None:
+    """A renamed comparison would silently fall back to the mean: the names must be the model's."""
+    from transforms.resolve.settings import HELD_SEVERAL, build_settings
+
+    names = {c.get_comparison("duckdb").output_column_name for c in build_settings([]).comparisons}
+    assert HELD_SEVERAL <= names

@@ -50,10 +50,9 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from transforms.resolve.settings import HELD_SEVERAL
+
 MAX_COMPONENT_RECORDS = 200
-# Comparisons of identifiers a person holds several of over time (transforms/resolve/settings.py
-# names them): between two clusters the best agreement counts, not the mean.
-HELD_SEVERAL = frozenset({"address", "phones", "emails", "documents"})
 COMPONENT = "er_component"  # the column naming a record's candidate component
 # Probabilities are clipped this far from 0 and 1 when a pair carries no match weight.
 _EPSILON = 1e-12
@@ -75,7 +74,7 @@ def _weights(edges: pl.DataFrame) -> pl.Expr:
     return (p / (1 - p)).log(2)
 
 
-def comparison_names(edges: pl.DataFrame) -> list[str]:
+def _comparison_names(edges: pl.DataFrame) -> list[str]:
     """The model's comparisons whose levels the scored pairs carry (`gamma_<name>` columns)."""
     return sorted(c.removeprefix("gamma_") for c in edges.columns if c.startswith("gamma_"))
 
@@ -87,7 +86,7 @@ def _evidence_terms(edges: pl.DataFrame) -> list[pl.Expr]:
     frequency adjustment); a comparison at its null level (gamma -1) says nothing. Edges
     without per-comparison columns carry their whole weight in `base`.
     """
-    names = comparison_names(edges)
+    names = _comparison_names(edges)
     terms = []
     for name in names:
         term = pl.col(f"mw_{name}").cast(pl.Float64).fill_null(0.0)
@@ -99,15 +98,16 @@ def _evidence_terms(edges: pl.DataFrame) -> list[pl.Expr]:
     return [base.alias("base"), *(k.alias(f"ev_{n}") for n, k in zip(names, known, strict=True))]
 
 
-def _oriented(edges: pl.DataFrame) -> pl.DataFrame:
-    """unique_id_l < unique_id_r, match_weight, base, ev_<comparison>...; one row per pair."""
+def _oriented(edges: pl.DataFrame, *, terms: bool = False) -> pl.DataFrame:
+    """unique_id_l < unique_id_r, match_weight (and with `terms`, base and ev_<comparison>...);
+    one row per pair."""
     left, right = pl.col("unique_id_l"), pl.col("unique_id_r")
     return (
         edges.select(
             pl.min_horizontal(left, right).alias("unique_id_l"),
             pl.max_horizontal(left, right).alias("unique_id_r"),
             _weights(edges).alias("match_weight"),
-            *_evidence_terms(edges),
+            *(_evidence_terms(edges) if terms else []),
         )
         .filter(pl.col("unique_id_l") != pl.col("unique_id_r"))
         .unique(["unique_id_l", "unique_id_r"], keep="first")
@@ -213,7 +213,7 @@ def component_pair_weights(
     counts as the threshold itself, neither for nor against).
     """
     pairs = pairs_inside(components).join(
-        _oriented(edges), on=["unique_id_l", "unique_id_r"], how="left"
+        _oriented(edges, terms=True), on=["unique_id_l", "unique_id_r"], how="left"
     )
     lacking = pairs.filter(pl.col("match_weight").is_null())[COMPONENT].unique()
     if score_pairs is None or lacking.is_empty():
@@ -221,7 +221,7 @@ def component_pair_weights(
     to_score = components.filter(pl.col(COMPONENT).is_in(lacking.implode())).select(
         "unique_id", COMPONENT
     )
-    scored = _oriented(score_pairs(features.join(to_score, on="unique_id")))
+    scored = _oriented(score_pairs(features.join(to_score, on="unique_id")), terms=True)
     known = pairs.filter(pl.col("match_weight").is_not_null())
     filled = (
         pairs.filter(pl.col("match_weight").is_null())

@@ -32,6 +32,11 @@ CANDIDATE_BLOCKING_RULES: dict[str, BlockingRuleCreator] = {
 }
 
 
+# The comparisons (output column names below) of identifiers a person holds several of over
+# time: between two clusters their best pair counts, not their mean (clustering.py).
+HELD_SEVERAL = frozenset({"address", "phones", "emails", "documents"})
+
+
 def given_name_comparison() -> cl.CustomComparison:
     """Exact (with term frequencies), nickname, close spelling, swapped, initial only, one name
     in the other's column (names swapped on one record, the other an initial), else."""
