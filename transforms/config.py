@@ -8,13 +8,16 @@ Spark's metastore) goes to `LAKEHOUSE_SCRATCH` (default `~/.cache/ndec-lakehouse
 URI>`); with a local home they stay under the home, as they always did. The engine
 (`duckdb`, the embedded default, or `spark`) and the Spark settings come from the config file
 (`LAKEHOUSE_CONFIG`, default `./lakehouse.yml`); `LAKEHOUSE_ENGINE` and `LAKEHOUSE_SPARK_MASTER`
-override it.
+override it. So do DuckDB's `memory_limit` and `temp_directory` (`LAKEHOUSE_MEMORY_LIMIT`,
+`LAKEHOUSE_TEMP_DIRECTORY`), which every DuckDB connection honours (transforms/duckdb_settings.py)
+so a large run spills to disk instead of being killed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +31,10 @@ LAYERS = ("bronze", "silver", "gold", "ops")
 ENGINES = ("duckdb", "spark")
 Engine = Literal["duckdb", "spark"]
 DBT_TARGET_OF_ENGINE = {"duckdb": "local", "spark": "spark"}
+SETTINGS = ("engine", "spark", "sensor_seconds", "memory_limit", "temp_directory")
+# DuckDB's size syntax (1000^i and 1024^i units), or a share of the machine's memory.
+_MEMORY_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)", re.IGNORECASE)
+_MEMORY_SHARE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 
 
 class ConfigError(ValueError):
@@ -55,6 +62,13 @@ class Environment:
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     scratch_dir: Path | None = None  # LAKEHOUSE_SCRATCH; used only when the home is remote
     sensor_seconds: int = 30  # how often the daemon looks for deliveries and evaluates automation
+    memory_limit: str | None = None  # DuckDB size ("4GB"); None keeps its default, 80% of RAM
+    temp_directory_setting: Path | None = None  # LAKEHOUSE_TEMP_DIRECTORY or the file's
+
+    @property
+    def temp_directory(self) -> Path:
+        """Where DuckDB spills what does not fit in `memory_limit`: local, like the warehouse."""
+        return self.temp_directory_setting or self.scratch / "duckdb_tmp"
 
     @property
     def scratch(self) -> Path:
@@ -130,18 +144,38 @@ def split_table_name(table: str) -> tuple[str, str]:
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
-    """The deployment config file (engine, Spark master and options); empty when absent."""
+    """The deployment config file (engine, Spark, DuckDB memory); empty when absent.
+
+    `memory_limit` is checked here, so a typo names the file rather than failing in DuckDB."""
     if not path.is_file():
         return {}
     document = yaml.safe_load(path.read_text()) or {}
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping of settings")
-    unknown = sorted(set(document) - {"engine", "spark", "sensor_seconds"})
+    unknown = sorted(set(document) - set(SETTINGS))
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown settings {unknown}; known: engine, spark, sensor_seconds"
-        )
+        raise ConfigError(f"{path}: unknown settings {unknown}; known: {', '.join(SETTINGS)}")
+    if document.get("memory_limit") is not None:
+        document["memory_limit"] = parse_memory_limit(document["memory_limit"], str(path))
+    folder = document.get("temp_directory")
+    if folder is not None:
+        if not isinstance(folder, str) or not folder.strip():
+            raise ConfigError(f"{path}: temp_directory must be a folder, not {folder!r}")
+        document["temp_directory"] = (path.parent / Path(folder).expanduser()).resolve()
     return document
+
+
+def parse_memory_limit(value: object, source: str) -> str:
+    """A DuckDB memory limit ("4GB", "512MiB", "50%"), refused with the place it was set."""
+    text = str(value).strip()
+    size, share = _MEMORY_SIZE.fullmatch(text), _MEMORY_SHARE.fullmatch(text)
+    amount = float((size or share).group(1)) if size or share else 0.0
+    if amount <= 0 or (share and amount > 100):
+        raise ConfigError(
+            f"{source}: memory_limit {value!r} is not a size such as 4GB or 512MiB (a number "
+            "followed by B, KB, MB, GB, TB, KiB, MiB, GiB or TiB) or a share such as 50%"
+        )
+    return text
 
 
 def resolve_engine(configured: object, source: str) -> Engine:
@@ -184,7 +218,23 @@ def get_environment() -> Environment:
         ).resolve(),
         scratch_dir=Path(scratch).resolve() if scratch else None,
         sensor_seconds=sensor_seconds(document, config_path),
+        memory_limit=memory_limit(document),
+        temp_directory_setting=temp_directory(document),
     )
+
+
+def memory_limit(document: dict[str, Any]) -> str | None:
+    """`LAKEHOUSE_MEMORY_LIMIT`, else the file's (already checked), else None (DuckDB's default)."""
+    if os.environ.get("LAKEHOUSE_MEMORY_LIMIT"):
+        return parse_memory_limit(os.environ["LAKEHOUSE_MEMORY_LIMIT"], "LAKEHOUSE_MEMORY_LIMIT")
+    return document.get("memory_limit")
+
+
+def temp_directory(document: dict[str, Any]) -> Path | None:
+    """`LAKEHOUSE_TEMP_DIRECTORY`, else the file's (relative to the file), else None (scratch)."""
+    if os.environ.get("LAKEHOUSE_TEMP_DIRECTORY"):
+        return Path(os.environ["LAKEHOUSE_TEMP_DIRECTORY"]).expanduser().resolve()
+    return document.get("temp_directory")
 
 
 def sensor_seconds(document: dict[str, Any], source: Path) -> int:
@@ -212,6 +262,13 @@ def export_environment(env: Environment) -> None:
     os.environ["LAKEHOUSE_DBT_PROJECT"] = str(env.dbt_project_dir)
     os.environ["LAKEHOUSE_DBT_TARGET"] = env.dbt_target
     os.environ["LAKEHOUSE_ENGINE"] = env.engine
+    # dbt-duckdb's spill folder (profiles.yml `config_options`); DuckDB makes one level, not parents
+    env.temp_directory.mkdir(parents=True, exist_ok=True)
+    os.environ["LAKEHOUSE_TEMP_DIRECTORY"] = str(env.temp_directory)
+    if env.memory_limit:
+        os.environ["LAKEHOUSE_MEMORY_LIMIT"] = env.memory_limit
+    else:
+        os.environ.pop("LAKEHOUSE_MEMORY_LIMIT", None)  # no earlier limit may leak into dbt
 
 
 def disable_telemetry() -> None:

@@ -29,6 +29,8 @@ def sources_yaml(catalogue: dict[str, Dataset]) -> str:
             "meta": {
                 "table": f"bronze.{d.name}",
                 "as_of_version": f"{{{{ var('bronze_versions', {{}}).get('{d.name}', '') }}}}",
+                # an incremental build reads only these deliveries (transforms/silver_plan.py)
+                "deliveries": f"{{{{ tojson(var('silver_reads', {{}}).get('{d.name}')) }}}}",
             },
             "columns": [
                 {"name": c.name, "description": c.description or "", "meta": {"format": c.format}}

@@ -8,9 +8,12 @@ catalogue schema, so the rest of silver still builds.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from deltalake import DeltaTable
@@ -39,7 +42,7 @@ class Plugin(BasePlugin):
         if not DeltaTable.is_deltatable(path):
             return self._empty(table)
         delta = DeltaTable(path, version=int(pinned) if pinned.isdigit() else None)
-        return delta.to_pyarrow_dataset()
+        return read_deliveries(delta.to_pyarrow_dataset(), source_config.get("deliveries"))
 
     def _empty(self, table: str) -> pa.Table:
         """A dataset not ingested yet reads as empty, so the rest of silver still builds."""
@@ -49,6 +52,15 @@ class Plugin(BasePlugin):
 
     def default_materialization(self) -> str:
         return "view"
+
+
+def read_deliveries(dataset: ds.Dataset, deliveries: object) -> ds.Dataset:
+    """The bronze rows an incremental build reads: only the listed deliveries' (JSON list);
+    every row when the list is absent (`null`: a build from scratch)."""
+    listed = json.loads(str(deliveries)) if deliveries not in (None, "", "None") else None
+    if listed is None:
+        return dataset
+    return dataset.filter(pc.field("_delivery_id").isin([str(d) for d in listed]))
 
 
 def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]) -> None:

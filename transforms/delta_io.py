@@ -62,6 +62,11 @@ def current_version(path: StoragePath) -> int | None:
     return DeltaTable(str(path)).version() if DeltaTable.is_deltatable(str(path)) else None
 
 
+def oldest_version(path: StoragePath) -> int:
+    """The oldest version still readable: a destruction removes the versions before its own."""
+    return min(int(entry["version"]) for entry in DeltaTable(str(path)).history())
+
+
 def write_commit(
     path: StoragePath,
     data: pa.Table,

@@ -22,8 +22,28 @@
 {%- endmacro %}
 
 {% macro source_version(dataset) -%}
+    {#- The bronze version that committed the row's delivery (transforms/silver_plan.py), so a row
+        carries the same version however often silver is rebuilt; else the version read now. -#}
     {%- set versions = var('bronze_versions', {}) -%}
-    {%- if dataset in versions -%}{{ versions[dataset] }}{%- else -%}cast(null as bigint){%- endif -%}
+    {%- set deliveries = var('delivery_versions', {}).get(dataset, {}) -%}
+    {%- set current -%}{%- if dataset in versions -%}{{ versions[dataset] }}{%- else -%}cast(null as bigint){%- endif -%}{%- endset -%}
+    {%- if deliveries -%}
+    case _delivery_id{% for delivery, version in deliveries | dictsort %} when {{ quoted(delivery) }} then {{ version }}{% endfor %} else {{ current }} end
+    {%- else -%}{{ current }}{%- endif -%}
+{%- endmacro %}
+
+{% macro quoted(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro delete_replaced_records() -%}
+    {#- Before an incremental build adds a new `cut`, the records of the cut it replaces go. -#}
+    {%- set replaced = var('silver_replaced', []) -%}
+    {%- if is_incremental() and replaced | length > 0 -%}
+    delete from {{ this }} where source_dataset in ({% for dataset in replaced %}{{ quoted(dataset) }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro local_time(dataset, column) -%}

@@ -127,7 +127,7 @@ def destroy(
         remove_tree(env.reports / name, log)
     replacements = _gold_replacements(env)
     with warehouse_lock(env, f"destruction {run_id}"):
-        rebuild_warehouse(env.warehouse, keys, replacements, log)
+        rebuild_warehouse(env, keys, replacements, log)
     for spark_copies in RECORD_COPY_FOLDERS:  # the Spark engine's, rebuilt next run
         remove_tree(env.spark_dir / spark_copies, log)
     certificate = Certificate(run_id, dataset_name, scope, sorted(keys), reason, user, log)

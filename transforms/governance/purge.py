@@ -13,13 +13,13 @@ import io
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
+from transforms.config import Environment
+from transforms.duckdb_settings import connect
 from transforms.storage import StoragePath, readable, sha256_file, staged, storage_path
 from transforms.storage import remove_tree as remove_folder
 
@@ -165,13 +165,14 @@ def rewrite_raw_file(
 
 
 def rebuild_warehouse(
-    warehouse: Path, keys: set[str], replacements: dict[str, pl.DataFrame], log: PurgeLog
+    env: Environment, keys: set[str], replacements: dict[str, pl.DataFrame], log: PurgeLog
 ) -> None:
     """Delete doomed rows from every warehouse table, then copy into a fresh file (freed blocks keep bytes)."""
+    warehouse = env.warehouse
     if not warehouse.exists():
         return
     old_hash = sha256_file(warehouse)
-    con = duckdb.connect(str(warehouse))
+    con = connect(env, warehouse)
     try:
         tables = con.sql(
             "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"

@@ -11,7 +11,8 @@ Every query is checked with DuckDB's own parser before anything runs:
 
 It then runs on a private in-memory DuckDB connection holding only the referenced tables, as views
 over Delta snapshots, with external access disabled and the configuration locked, so even a query
-that slipped past the checks can neither read files nor switch anything back on.
+that slipped past the checks can neither read files nor switch anything back on. The lock also
+holds the environment's memory limit and spill folder, set when the connection is opened.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from deltalake import DeltaTable
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment
 from transforms.contract import CLASSIFICATION_RANK, HIGHEST, LOWEST, highest
+from transforms.duckdb_settings import connect as connect_duckdb
 from transforms.governance.audit import audit
 from transforms.storage import StoragePath
 from transforms.users import UnknownUser, User, get_user
@@ -118,10 +120,11 @@ def table_classification(table: str, snapshot: DeltaTable, catalogue: dict[str, 
 # --- statement checks (before anything runs) ----------------------------------------------------
 
 
-def check_statement(sql: str) -> tuple[duckdb.Statement, list[str]]:
+def check_statement(sql: str, env: Environment | None = None) -> tuple[duckdb.Statement, list[str]]:
     """The single SELECT statement of `sql` and the `<layer>.<table>` names it reads.
 
-    Raises QueryRefused for anything else, naming what was refused."""
+    Raises QueryRefused for anything else, naming what was refused. With `env`, the parser's
+    connection has its memory limit (without, DuckDB's defaults: only a parse runs)."""
     if not sql.strip():
         raise QueryRefused("the query is empty")
     try:
@@ -136,16 +139,16 @@ def check_statement(sql: str) -> tuple[duckdb.Statement, list[str]]:
         verb = (statement.query.split() or [kind])[0].upper()
         shown = kind if verb == kind else f"{kind} ({verb} ...)"
         raise QueryRefused(f"only read-only SELECT queries are allowed, not {shown}")
-    tree = _serialise(statement.query)
+    tree = _serialise(statement.query, env)
     refs = _References()
     refs.collect(tree)
     tables = refs.check()
     return statement, tables
 
 
-def _serialise(sql: str) -> dict[str, Any]:
+def _serialise(sql: str, env: Environment | None) -> dict[str, Any]:
     """DuckDB's own parse tree of a SELECT, as JSON."""
-    con = duckdb.connect(":memory:")
+    con = _memory_connection(env)
     try:
         row = con.execute("select json_serialize_sql(?::varchar)", [sql]).fetchone()
     except duckdb.Error as exc:
@@ -284,9 +287,17 @@ def open_snapshot(table: str, path: StoragePath, as_of: int | datetime | None) -
 # --- running ------------------------------------------------------------------------------------
 
 
-def connect(snapshots: dict[str, DeltaTable]) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with each snapshot as view `<layer>.<name>`, then locked down."""
-    con = duckdb.connect(":memory:")
+def _memory_connection(env: Environment | None) -> duckdb.DuckDBPyConnection:
+    return connect_duckdb(env) if env is not None else duckdb.connect(":memory:")
+
+
+def connect(
+    snapshots: dict[str, DeltaTable], env: Environment | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with each snapshot as view `<layer>.<name>`, then locked down.
+
+    With `env` it runs within the environment's memory limit, spilling to its temp directory."""
+    con = _memory_connection(env)
     try:
         for table, snapshot in snapshots.items():
             layer, name = table.split(".", 1)
@@ -320,7 +331,7 @@ def run_query(
             raise QueryRefused(str(exc)) from exc
     if not purpose.strip():
         raise QueryRefused("--purpose must say why the query is necessary")
-    statement, tables = check_statement(sql)
+    statement, tables = check_statement(sql, env)
     known = available_tables(env)
     for table in tables:
         if table not in known:
@@ -338,7 +349,7 @@ def run_query(
                 f"{user.clearance}",
                 tables,
             )
-    con = connect(snapshots)
+    con = connect(snapshots, env)
     try:
         frame = pl.from_arrow(con.sql(statement).to_arrow_table())
     except duckdb.Error as exc:

@@ -15,16 +15,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import duckdb
 import polars as pl
 
 from transforms.config import Environment
 from transforms.contract import CHILDREN_OF_PERSONS, LINEAGE_CHECKED, SILVER_TABLES, TABLE_KEYS
 from transforms.delta_io import write_commit
-from transforms.publish import publish_frames, read_warehouse_table
+from transforms.duckdb_settings import connect
+from transforms.locks import warehouse_lock
+from transforms.publish import publish_frames
 from transforms.quality.lineage import LineageResult, silver_to_bronze
 from transforms.quality.results import check_rows, quarantine_rows, record_results, save_outcome
 from transforms.quality.suites import load_suite
+from transforms.quality.table_checks import row_level_suite, table_checks
 from transforms.quality.validate import ValidationOutcome, validate
+from transforms.silver_changes import merge_change, table_change
 from transforms.storage import StoragePath
 
 ROW_LEVEL_FAMILIES = {"values", "formats"}
@@ -44,6 +49,7 @@ class Audit:
     blocking_failed: list[str] = field(default_factory=list)
     checks: list[dict[str, object]] = field(default_factory=list)
     quarantined_keys: set[str] = field(default_factory=set)
+    changed: bool = True  # False: published as it was (no commit, nothing downstream to redo)
 
 
 def staging_path(env: Environment, layer: str, table: str) -> StoragePath:
@@ -163,34 +169,105 @@ def audit_publish(
 
 
 def audit_silver(
-    env: Environment, run_id: str, tables: Sequence[str] = SILVER_TABLES
+    env: Environment,
+    run_id: str,
+    tables: Sequence[str] = SILVER_TABLES,
+    *,
+    full_refresh: bool = False,
 ) -> list[Audit]:
     """Write-audit-publish every silver table dbt built in the warehouse, in `tables` order.
 
-    Lineage is checked for `LINEAGE_CHECKED` tables; rows of persons quarantined from
-    `person_records` are left out of `CHILDREN_OF_PERSONS` (counted in `excluded_with_parent`);
-    every check result is recorded in `ops.quality_results` (one commit). A table whose blocking
-    checks fail is not published (its last good version stays) and the rest go on.
+    Only what changed is audited and published (`transforms/silver_changes.py`): the rows of
+    every changed key go through the row-level expectations, lineage and quarantine, and the
+    Delta table is merged in one commit (none when nothing changed); keys and row counts are
+    checked in SQL over the whole table. `full_refresh` audits and replaces every table whole.
+    Rows of persons quarantined from `person_records` are left out of `CHILDREN_OF_PERSONS`
+    (counted in `excluded_with_parent`); every check result is recorded in `ops.quality_results`
+    (one commit). A table whose blocking checks fail is not published (its last good version
+    stays) and the rest go on. The warehouse copy is left equal to what was published.
     """
     quarantined_persons: set[str] = set()
     audits: list[Audit] = []
-    for table in tables:
-        frame = read_warehouse_table(env, "silver", table)
-        audit = audit_publish(
-            env,
-            "silver",
-            table,
-            frame,
-            load_suite(env.expectations_dir / "silver" / f"{table}.json"),
-            run_id,
-            key=TABLE_KEYS[table],
-            lineage=silver_to_bronze(env, frame, f"{table}_to_bronze")
-            if table in LINEAGE_CHECKED
-            else None,
-            exclude_keys=quarantined_persons if table in CHILDREN_OF_PERSONS else None,
-        )
-        if table == "person_records":
-            quarantined_persons = audit.quarantined_keys
-        audits.append(audit)
+    with warehouse_lock(env, f"silver publication in run {run_id}"):
+        con = connect(env, env.warehouse)
+        try:
+            for table in tables:
+                audit = _audit_silver_table(
+                    env,
+                    con,
+                    table,
+                    run_id,
+                    exclude_keys=quarantined_persons if table in CHILDREN_OF_PERSONS else set(),
+                    full_refresh=full_refresh,
+                )
+                if table == "person_records":
+                    quarantined_persons = audit.quarantined_keys
+                audits.append(audit)
+        finally:
+            con.close()
     record_results(env, [c for a in audits for c in a.checks], run_id)
     return audits
+
+
+def _audit_silver_table(
+    env: Environment,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    run_id: str,
+    *,
+    exclude_keys: set[str],
+    full_refresh: bool,
+) -> Audit:
+    name, key, relation = f"silver.{table}", TABLE_KEYS[table], f'silver."{table}"'
+    path = env.table_path(name)
+    change = table_change(con, relation, key, None if full_refresh else path)
+    frame = change.rows
+    con.register("__excluded", pl.DataFrame({"k": sorted(exclude_keys)}, schema={"k": pl.String}))
+    excluded_sql = f'"{key}" in (select k from __excluded)'
+    excluded = int(
+        con.execute(f"select count(*) from {relation} where {excluded_sql}").fetchone()[0]
+    )  # type: ignore[index]
+    if exclude_keys:
+        frame = frame.filter(~pl.col(key).is_in(sorted(exclude_keys)))
+    audit = Audit(
+        name,
+        stage_candidate(env, "silver", table, frame, run_id),
+        published=False,
+        excluded_with_parent=excluded,
+    )
+    suite = load_suite(env.expectations_dir / "silver" / f"{table}.json")
+    outcome = validate(frame, row_level_suite(suite), key_column=key)
+    save_outcome(env, name, outcome)
+    audit.checks = check_rows(name, outcome, frame.height)
+    audit.checks += table_checks(con, relation, suite, name, exclude=excluded_sql)
+    if table in LINEAGE_CHECKED:
+        audit.checks.append(_lineage_row(name, silver_to_bronze(env, frame, f"{table}_to_bronze")))
+    audit.blocking_failed = [
+        c["check"] for c in audit.checks if c["severity"] == "blocking" and not c["passed"]
+    ]
+    if audit.blocking_failed:
+        con.unregister("__excluded")
+        return audit
+    held = _quarantine_frame(frame, outcome, name, key)
+    if held.height:
+        audit.quarantined_keys = set(held["record_key"].drop_nulls().to_list())
+        audit.quarantined = quarantine_rows(env, held.unique(["record_key", "check"]), run_id)
+        frame = frame.filter(~pl.col(key).cast(pl.String).is_in(sorted(audit.quarantined_keys)))
+    metadata = {"run_id": run_id}
+    if change.whole:
+        version = write_commit(path, frame.to_arrow(), mode="overwrite", metadata=metadata)
+        audit.changed = True
+    else:
+        keys = change.keys or []
+        version = merge_change(path, key, keys, frame, metadata)
+        audit.changed = bool(keys)
+    withheld = pl.DataFrame(
+        {"k": sorted(exclude_keys | audit.quarantined_keys)}, schema={"k": pl.String}
+    )
+    con.register("__withheld", withheld)
+    con.execute(f'delete from {relation} where "{key}" in (select k from __withheld)')
+    con.unregister("__withheld")
+    con.unregister("__excluded")
+    audit.published, audit.published_version = True, version
+    audit.rows = int(con.execute(f"select count(*) from {relation}").fetchone()[0])  # type: ignore[index]
+    return audit

@@ -2,7 +2,8 @@
 
 Training uses the engine of the environment. Scoring, search and dashboards use the dialect
 the model was trained in (it is saved with the model: its comparison SQL is in that dialect),
-so a stored model is always scored where it can be read.
+so a stored model is always scored where it can be read. DuckDB runs within the environment's
+memory limit and spills to its temp directory (transforms/duckdb_settings.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from splink import DuckDBAPI
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from transforms.config import Environment
+from transforms.duckdb_settings import connect
 from transforms.resolve.registry import StoredModel
 
 
@@ -25,7 +27,7 @@ def splink_api(env: Environment, dialect: str | None = None) -> Any:
 
         return spark_splink_api(env)
     if dialect == "duckdb":
-        return DuckDBAPI()
+        return DuckDBAPI(connection=connect(env))
     raise ValueError(f"no Splink backend for SQL dialect {dialect!r}")
 
 

@@ -21,6 +21,7 @@ from transforms.contract import SILVER_TABLES
 from transforms.delta_io import current_version
 from transforms.locks import warehouse_lock
 from transforms.quality.wap import audit_silver, staging_path
+from transforms.silver_plan import plan_build
 
 
 class LakehouseDbtTranslator(DagsterDbtTranslator):
@@ -47,6 +48,12 @@ def bronze_versions(lakehouse: LakehouseResource, catalogue: dict[str, Dataset])
     return {name: v for name, v in versions.items() if v is not None}
 
 
+class SilverBuildConfig(dg.Config):
+    """`full_refresh`: normalise every bronze row again (`lakehouse rebuild-silver`)."""
+
+    full_refresh: bool = False
+
+
 def build_dbt_assets(project: DbtProject, catalogue: dict[str, Dataset]) -> dg.AssetsDefinition:
     """One multi-asset for the dbt graph; `dbt build` runs models and their tests."""
     translator = LakehouseDbtTranslator()
@@ -59,18 +66,25 @@ def build_dbt_assets(project: DbtProject, catalogue: dict[str, Dataset]) -> dg.A
         pool=WAREHOUSE_POOL,
     )
     def _dbt(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        lakehouse: LakehouseResource,
+        config: SilverBuildConfig,
     ) -> Iterator[Any]:
         env = lakehouse.env()
         export_environment(env)
-        versions = bronze_versions(lakehouse, catalogue)
-        context.log.info(f"dbt reads bronze at versions {versions} on {env.engine}")
         if env.engine == "spark":
+            versions = bronze_versions(lakehouse, catalogue)
+            context.log.info(f"dbt reads bronze at versions {versions} on spark")
             prepare_session(env, catalogue, versions)
             yield from dbt_build_in_session(context, env, project, translator, versions)
             return
-        args = ["build", "--vars", json.dumps({"bronze_versions": versions})]
         with warehouse_lock(env, f"dbt build in run {context.run.run_id}"):
+            plan = plan_build(env, catalogue, full_refresh=config.full_refresh)
+            context.log.info(f"{plan.summary()}; bronze versions {plan.bronze_versions}")
+            args = ["build", "--vars", json.dumps(plan.dbt_vars())]
+            if config.full_refresh:
+                args.append("--full-refresh")
             yield from dbt.cli(args, context=context).stream()
 
     return _dbt
@@ -104,11 +118,18 @@ def silver_publication(tables: tuple[str, ...] = SILVER_TABLES) -> dg.AssetsDefi
         pool=WAREHOUSE_POOL,
         check_specs=[spec for key in keys.values() for spec in audit_check_specs(key)],
     )
-    def _publish(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> Iterator[Any]:
+    def _publish(
+        context: dg.AssetExecutionContext,
+        lakehouse: LakehouseResource,
+        config: SilverBuildConfig,
+    ) -> Iterator[Any]:
         env = lakehouse.env()
-        for audit in audit_silver(env, context.run.run_id):
+        audits = audit_silver(env, context.run.run_id, full_refresh=config.full_refresh)
+        for audit in audits:
             table = audit.table.split(".", 1)[-1]
-            if audit.published:
+            if not audit.changed:
+                context.log.info(f"{audit.table}: no change to publish")
+            if audit.published and audit.changed:
                 yield dg.MaterializeResult(
                     asset_key=keys[table],
                     metadata={
