@@ -99,7 +99,12 @@ def history(path: StoragePath) -> list[dict[str, Any]]:
                 "operation": entry.get("operation"),
                 "delivery_id": entry.get("delivery_id"),
                 "run_id": entry.get("run_id"),
-                "rows": _int_or_none(metrics.get("num_added_rows", metrics.get("numOutputRows"))),
+                "rows": _int_or_none(
+                    metrics.get(
+                        "num_added_rows",
+                        metrics.get("numOutputRows", metrics.get("num_target_rows_inserted")),
+                    )
+                ),
                 "metadata": {k: v for k, v in entry.items() if k not in _STANDARD_KEYS},
             }
         )

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import polars as pl
 
 from transforms.config import Environment
 from transforms.contract import SILVER_TABLES as SILVER_TABLES  # re-exported
 from transforms.delta_io import write_commit
+from transforms.duckdb_settings import connect
 from transforms.locks import warehouse_lock
 
 
@@ -49,7 +49,7 @@ def copy_to_warehouse(env: Environment, layer: str, frames: dict[str, pl.DataFra
     """Make tables queryable as `<layer>.<name>` in the DuckDB warehouse (one writer at a time)."""
     env.warehouse.parent.mkdir(parents=True, exist_ok=True)  # a fresh local scratch folder
     with warehouse_lock(env, f"copy of {layer} tables"):
-        con = duckdb.connect(str(env.warehouse))
+        con = connect(env, env.warehouse)
         try:
             con.execute(f'create schema if not exists "{layer}"')
             for name, frame in frames.items():
@@ -76,7 +76,7 @@ def read_warehouse_table(env: Environment, layer: str, table: str) -> pl.DataFra
         frame = spark_session(env).table(f"`{layer}`.`{table}`")
         return pl.from_arrow(to_arrow(frame))  # type: ignore[return-value]
     with warehouse_lock(env, f"read of {layer}.{table}"):
-        con = duckdb.connect(str(env.warehouse), read_only=True)
+        con = connect(env, env.warehouse, read_only=True)
         try:
             return pl.from_arrow(con.sql(f'select * from "{layer}"."{table}"').to_arrow_table())  # type: ignore[return-value]
         finally:

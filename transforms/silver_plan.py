@@ -22,6 +22,7 @@ import polars as pl
 from transforms.catalogue import Dataset
 from transforms.config import Environment
 from transforms.delta_io import current_version, oldest_version
+from transforms.duckdb_settings import connect
 from transforms.ingest import ledger
 from transforms.ingest.pipeline import ledger_path
 
@@ -114,11 +115,9 @@ def normalised_deliveries(env: Environment) -> dict[str, set[str]] | None:
 
     The caller holds the warehouse lock (one process per DuckDB file).
     """
-    import duckdb
-
     if not env.warehouse.exists():
         return None
-    con = duckdb.connect(str(env.warehouse), read_only=True)
+    con = connect(env, env.warehouse, read_only=True)
     try:
         schema, name = UNIONED
         exists = con.execute(

@@ -113,6 +113,29 @@ def run(
     _run(select, report_file, verbose=verbose, wait=not no_wait)
 
 
+REBUILD_SILVER = "group:dbt_staging or group:dbt_intermediate or group:dbt_silver or group:silver"
+"""The dbt models and the silver publication: what `rebuild-silver` runs from scratch."""
+
+
+@app.command("rebuild-silver")
+def rebuild_silver(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Show Dagster's and dbt's logs live (else: a file).")
+    ] = False,
+) -> None:
+    """Normalise every bronze row again and replace silver whole (after a rule changes).
+
+    Routine runs are incremental: they normalise only the deliveries silver does not hold yet.
+    This gives the same tables from scratch, audited whole, one new Delta version per table.
+    """
+    config = {"config": {"full_refresh": True}}
+    _run(
+        REBUILD_SILVER,
+        verbose=verbose,
+        run_config={"ops": {"dbt_silver": config, "publish_silver": config}},
+    )
+
+
 def _run(
     select: str | None,
     report_file: Path | None = None,

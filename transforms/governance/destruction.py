@@ -18,11 +18,12 @@ from deltalake import DeltaTable
 
 from transforms.catalogue import Dataset, load_catalogue
 from transforms.config import Environment
-from transforms.delta_io import read_path
+from transforms.delta_io import oldest_version, read_path
 from transforms.governance.cuts import MANIFEST, redact_cut_table
 from transforms.governance.purge import (
     PurgeLog,
     drop_keys,
+    raise_source_version,
     rebuild_warehouse,
     remove_tree,
     rewrite_delta,
@@ -118,7 +119,9 @@ def destroy(
                 run_id,
             )
     remove_tree(env.delta / "_staging", log)  # audit candidates: transient copies, rebuilt next run
-    _purge_derived_tables(env, keys, log, run_id, skip={bronze_path})
+    # the versions a rewrite made unreadable: silver rows move to the oldest left (silver_plan.py)
+    floor = (dataset_name, oldest_version(bronze_path)) if bronze.height else None
+    _purge_derived_tables(env, keys, log, run_id, skip={bronze_path}, floor=floor)
     _purge_raw_files(env, dataset, doomed_ids, scope, log)
     _purge_cut_copies(env, keys, entities, run_id, log)
     _purge_truth(env, keys, log)
@@ -127,7 +130,7 @@ def destroy(
         remove_tree(env.reports / name, log)
     replacements = _gold_replacements(env)
     with warehouse_lock(env, f"destruction {run_id}"):
-        rebuild_warehouse(env, keys, replacements, log)
+        rebuild_warehouse(env, keys, replacements, log, floor)
     for spark_copies in RECORD_COPY_FOLDERS:  # the Spark engine's, rebuilt next run
         remove_tree(env.spark_dir / spark_copies, log)
     certificate = Certificate(run_id, dataset_name, scope, sorted(keys), reason, user, log)
@@ -136,7 +139,12 @@ def destroy(
 
 
 def _purge_derived_tables(
-    env: Environment, keys: set[str], log: PurgeLog, run_id: str, skip: set[StoragePath]
+    env: Environment,
+    keys: set[str],
+    log: PurgeLog,
+    run_id: str,
+    skip: set[StoragePath],
+    floor: tuple[str, int] | None,
 ) -> None:
     for path in delta_tables(env):
         if path in skip or path.name in ("entities", "entity_links") and path.parent.name == "gold":
@@ -144,7 +152,11 @@ def _purge_derived_tables(
         frame = pl.from_arrow(DeltaTable(str(path)).to_pyarrow_table())
         assert isinstance(frame, pl.DataFrame)
         kept, removed = drop_keys(frame, keys)
-        changed = removed > 0 or ("sample_keys" in frame.columns and not kept.equals(frame))
+        if path.parent.name == "silver":
+            kept = raise_source_version(kept, floor)
+        changed = removed > 0 or (
+            {"sample_keys", "source_version"} & set(frame.columns) and not kept.equals(frame)
+        )
         if changed:
             rewrite_delta(path, kept, log, _label(env, path), removed, run_id)
     replacements = _gold_replacements(env)
@@ -208,7 +220,9 @@ def _purge_cut_copies(
             for entry in table.get("files", []):
                 entry.update(written.get(entry["name"], {}))
         if changed:
-            manifest.setdefault("redactions", []).append({"destruction_id": run_id, "rows": changed})
+            manifest.setdefault("redactions", []).append(
+                {"destruction_id": run_id, "rows": changed}
+            )
             log.removed_files.append((str(manifest_path), sha256_file(manifest_path)))
             write_text_atomic(manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
             log.rewritten_files.append((str(manifest_path), sha256_file(manifest_path)))

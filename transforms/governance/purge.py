@@ -96,6 +96,25 @@ def drop_keys(frame: pl.DataFrame, keys: set[str]) -> tuple[pl.DataFrame, int]:
     return kept, frame.height - kept.height
 
 
+def raise_source_version(frame: pl.DataFrame, floor: tuple[str, int] | None) -> pl.DataFrame:
+    """Rows of the destroyed dataset point at its rewritten bronze version at the oldest.
+
+    A destruction makes every earlier bronze version unreadable, so a silver row's
+    `source_version` (the version that committed its delivery) is raised to the rewrite's,
+    where the row still is; a rebuild computes the same (transforms/silver_plan.py).
+    """
+    if floor is None or not {"source_dataset", "source_version"} <= set(frame.columns):
+        return frame
+    dataset, version = floor
+    stale = (pl.col("source_dataset") == dataset) & (pl.col("source_version") < version)
+    return frame.with_columns(
+        pl.when(stale)
+        .then(pl.lit(version, frame.schema["source_version"]))
+        .otherwise(pl.col("source_version"))
+        .alias("source_version")
+    )
+
+
 def remove_tree(path: StoragePath, log: PurgeLog) -> None:
     """Delete a folder of files derived from destroyed data, hashing each file first."""
     if not path.exists():
@@ -165,7 +184,11 @@ def rewrite_raw_file(
 
 
 def rebuild_warehouse(
-    env: Environment, keys: set[str], replacements: dict[str, pl.DataFrame], log: PurgeLog
+    env: Environment,
+    keys: set[str],
+    replacements: dict[str, pl.DataFrame],
+    log: PurgeLog,
+    floor: tuple[str, int] | None = None,
 ) -> None:
     """Delete doomed rows from every warehouse table, then copy into a fresh file (freed blocks keep bytes)."""
     warehouse = env.warehouse
@@ -193,6 +216,12 @@ def rebuild_warehouse(
                     [schema, name],
                 ).fetchall()
             }
+            if floor is not None and {"source_dataset", "source_version"} <= columns:
+                con.execute(
+                    f'update "{schema}"."{name}" set source_version = ? '
+                    "where source_dataset = ? and source_version < ?",
+                    [floor[1], floor[0], floor[1]],
+                )
             for column in sorted(columns & set(KEY_COLUMNS)):
                 con.register("__doomed", pl.DataFrame({"k": sorted(keys)}).to_arrow())
                 count = con.execute(
