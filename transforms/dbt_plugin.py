@@ -60,7 +60,7 @@ def read_deliveries(dataset: ds.Dataset, deliveries: object) -> ds.Dataset:
     listed = json.loads(str(deliveries)) if deliveries not in (None, "", "None") else None
     if listed is None:
         return dataset
-    return dataset.filter(pc.field("_delivery_id").isin([str(d) for d in listed]))
+    return dataset.filter(pc.field("_delivery_id").isin(pa.array(listed, pa.string())))
 
 
 def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]) -> None:

@@ -27,7 +27,9 @@ from transforms.ingest import ledger
 from transforms.ingest.pipeline import ledger_path
 
 UNIONED = ("intermediate", "int_records__unioned")
-"""The incremental model whose rows say which deliveries silver holds (schema, name)."""
+"""The incremental model that holds silver's normalised records (schema, name)."""
+NORMALISED = "normalised_deliveries"
+"""The table beside it listing the deliveries it has normalised (its dbt post-hook keeps it)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ def plan_silver(
 
 
 def normalised_deliveries(env: Environment) -> dict[str, set[str]] | None:
-    """The deliveries `int_records__unioned` holds, per dataset; None when it was never built.
+    """The deliveries `int_records__unioned` has normalised, per dataset (the list its dbt
+    post-hook keeps); None when it was never built.
 
     The caller holds the warehouse lock (one process per DuckDB file).
     """
@@ -119,17 +122,18 @@ def normalised_deliveries(env: Environment) -> dict[str, set[str]] | None:
         return None
     con = connect(env, env.warehouse, read_only=True)
     try:
-        schema, name = UNIONED
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ? and table_type = 'BASE TABLE'",
-            [schema, name],
-        ).fetchall()[0][0]
-        if not exists:
+        schema = UNIONED[0]
+        tables = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = ? and table_type = 'BASE TABLE'",
+                [schema],
+            ).fetchall()
+        }
+        if not {UNIONED[1], NORMALISED} <= tables:
             return None
-        rows = con.execute(
-            f'select distinct source_dataset, source_delivery_id from "{schema}"."{name}"'
-        ).fetchall()
+        rows = con.execute(f'select dataset, delivery_id from "{schema}"."{NORMALISED}"').fetchall()
     finally:
         con.close()
     found: dict[str, set[str]] = {}

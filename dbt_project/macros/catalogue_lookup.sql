@@ -54,3 +54,25 @@
     {%- endif -%}
     {{ local_time_to_utc(column, entry['formats'][column], entry['timezone']) }}
 {%- endmacro %}
+
+{% macro record_normalised_deliveries() -%}
+    {#- The deliveries `int_records__unioned` has normalised, kept beside it: a delivery whose every
+        record a later one replaced leaves no row, yet must not be read again. A build from scratch
+        starts the list afresh (transforms/silver_plan.py reads it). -#}
+    {%- set relation = this.schema ~ '.normalised_deliveries' -%}
+    {%- set read = {} -%}
+    {%- for dataset, deliveries in var('delivery_versions', {}).items() -%}
+        {%- do read.update({dataset: deliveries.keys() | list}) -%}
+    {%- endfor -%}
+    {%- if not is_incremental() -%}
+    create or replace table {{ relation }} (dataset varchar, delivery_id varchar);
+    {%- else -%}
+    create table if not exists {{ relation }} (dataset varchar, delivery_id varchar);
+    {%- endif %}
+    {%- for dataset, deliveries in read.items() | sort %}
+    {%- for delivery in deliveries | sort %}
+    insert into {{ relation }} select {{ quoted(dataset) }}, {{ quoted(delivery) }}
+        where not exists (select 1 from {{ relation }} where dataset = {{ quoted(dataset) }} and delivery_id = {{ quoted(delivery) }});
+    {%- endfor %}
+    {%- endfor %}
+{%- endmacro %}

@@ -7,6 +7,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     pre_hook="{{ delete_replaced_records() }}",
+    post_hook="{{ record_normalised_deliveries() }}",
 ) }}
 
 with unioned as (
