@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import copy_lakehouse
 from transforms.config import Environment
 from transforms.contract import AUDITED_GOLD, GOLD_TABLES, SILVER_TABLES
-from transforms.delta_io import current_version, read_path, read_table
+from transforms.delta_io import current_version, history, read_path, read_table
 from transforms.quality.wap import audit_silver
 from transforms.resolve.pipeline import Resolution
 from transforms.resolve.publish_gold import NOT_AUDITED, publish_gold
@@ -37,24 +37,57 @@ def results_of(env: Environment, run_id: str) -> pl.DataFrame:
     return results.filter(pl.col("run_id") == run_id)
 
 
-def test_audit_silver_publishes_every_table_of_the_warehouse(lake: Environment) -> None:
+def test_audit_silver_publishes_only_what_changed(lake: Environment) -> None:
     silver = [f"silver.{t}" for t in SILVER_TABLES]
     before = versions(lake, silver)
-    audits = audit_silver(lake, "silver-run")
+    audits = audit_silver(lake, "silver-run")  # the warehouse holds what was published
     assert [a.table for a in audits] == silver
-    assert all(a.published and not a.blocking_failed for a in audits), [
+    assert all(a.published and not a.changed and not a.blocking_failed for a in audits), [
         (a.table, a.blocking_failed) for a in audits
     ]
-    after = versions(lake, silver)
+    assert versions(lake, silver) == before  # nothing changed: no commit
     for audit in audits:
-        assert audit.published_version == after[audit.table]
-        assert after[audit.table] == (before[audit.table] or 0) + 1
         assert audit.rows == read_table(lake, audit.table).height
     checks = results_of(lake, "silver-run")
     assert set(checks["asset"]) == set(silver)
-    assert {"lineage:person_records_to_bronze", "lineage:comms_events_to_bronze"} <= set(
-        checks["check"]
+    assert {
+        "lineage:person_records_to_bronze",
+        "lineage:comms_events_to_bronze",
+        "expect_column_values_to_be_unique:record_key",  # over the whole table, in SQL
+        "expect_table_row_count_to_be_between:table",
+    } <= set(checks["check"])
+    unique = checks.filter(pl.col("check") == "expect_column_values_to_be_unique:record_key")
+    assert unique["checked"].to_list() == [read_table(lake, "silver.person_records").height]
+
+    con = duckdb.connect(str(lake.warehouse))
+    try:
+        record_key = con.execute(
+            "select record_key from silver.person_records where nationality is null "
+            "order by record_key limit 1"
+        ).fetchone()[0]  # type: ignore[index]
+        con.execute(
+            "update silver.person_records set nationality = 'FRA' where record_key = ?",
+            [record_key],
+        )
+    finally:
+        con.close()
+    audits = {a.table: a for a in audit_silver(lake, "change-run")}
+    after = versions(lake, silver)
+    assert audits["silver.person_records"].changed
+    assert after["silver.person_records"] == (before["silver.person_records"] or 0) + 1
+    assert {t: v for t, v in after.items() if t != "silver.person_records"} == {
+        t: v for t, v in before.items() if t != "silver.person_records"
+    }
+    assert history(lake.table_path("silver.person_records"))[0]["operation"] == "MERGE"
+    published = read_table(lake, "silver.person_records")
+    assert published.filter(pl.col("record_key") == record_key)["nationality"].to_list() == [
+        "FRA"
+    ]
+    changed = results_of(lake, "change-run").filter(
+        (pl.col("check") == "expect_column_values_to_not_be_null:record_key")
+        & (pl.col("asset") == "silver.person_records")
     )
+    assert changed["checked"].to_list() == [1]  # GX saw the changed row only
 
 
 def test_a_quarantined_person_takes_its_addresses_with_it(lake: Environment) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable
 
 from transforms.storage import StoragePath
@@ -75,6 +76,18 @@ def table_change(
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
     return pl.from_arrow(con.sql(query).to_arrow_table())  # type: ignore[return-value]
+
+
+def published_keys(path: StoragePath, key: str, keys: set[str]) -> set[str]:
+    """Which of `keys` the Delta table at `path` holds rows of (read by a pushed-down filter)."""
+    if not keys:
+        return set()
+    found = (
+        DeltaTable(str(path))
+        .to_pyarrow_dataset()
+        .to_table(columns=[key], filter=pc.field(key).isin(pa.array(sorted(keys), pa.string())))
+    )
+    return {str(k) for k in found.column(key).to_pylist()}
 
 
 def merge_change(

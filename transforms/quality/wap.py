@@ -29,7 +29,7 @@ from transforms.quality.results import check_rows, quarantine_rows, record_resul
 from transforms.quality.suites import load_suite
 from transforms.quality.table_checks import row_level_suite, table_checks
 from transforms.quality.validate import ValidationOutcome, validate
-from transforms.silver_changes import merge_change, table_change
+from transforms.silver_changes import merge_change, published_keys, table_change
 from transforms.storage import StoragePath
 
 ROW_LEVEL_FAMILIES = {"values", "formats"}
@@ -258,7 +258,8 @@ def _audit_silver_table(
         version = write_commit(path, frame.to_arrow(), mode="overwrite", metadata=metadata)
         audit.changed = True
     else:
-        keys = change.keys or []
+        withheld_keys = exclude_keys | audit.quarantined_keys  # their old rows go too
+        keys = sorted(set(change.keys or []) | published_keys(path, key, withheld_keys))
         version = merge_change(path, key, keys, frame, metadata)
         audit.changed = bool(keys)
     withheld = pl.DataFrame(
