@@ -84,10 +84,10 @@ def run_assets(
     `wait` is False.
     """
     defs = defs or definitions_for(env)
-    if instance is None:
-        prepare_dagster_home(env)
-        instance = dg.DagsterInstance.get()
     with exclusive(env, RUN, "lakehouse run", wait=wait, on_wait=on_wait):
+        if instance is None:  # under the lock: two first runs would both create its tables
+            prepare_dagster_home(env)
+            instance = dg.DagsterInstance.get()
         fail_abandoned_runs(instance)
         return _run_locked(
             env,

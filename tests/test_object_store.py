@@ -35,7 +35,14 @@ from transforms.storage import is_local
 BUCKET = "ndec-lakehouse-test"
 PREFIX = "lakehouse"
 # What only a local folder can hold: the warehouse, Dagster's home, Spark, the OS file locks.
-LOCAL_ONLY = {"warehouse.duckdb", "warehouse.duckdb.wal", "dagster", "spark", "locks"}
+LOCAL_ONLY = {
+    "warehouse.duckdb",
+    "warehouse.duckdb.wal",
+    "dagster",
+    "spark",
+    "locks",
+    "duckdb_tmp",  # DuckDB's spill folder (memory_limit)
+}
 
 
 def _free_port() -> int:

@@ -31,6 +31,7 @@ from transforms.silver_plan import SilverPlan, plan_build
 pytestmark = pytest.mark.slow
 
 DELIVERIES = ("2026-10-05", "2026-10-12", "2026-10-19")
+HELD_BACK = "2026-10-26"  # a fourth delivery, landed by one test only
 UP_TO_SILVER = f'key:"bronze/*" or {REBUILD_SILVER}'
 FULL_REFRESH = {"config": {"full_refresh": True}}
 
@@ -68,7 +69,7 @@ def incremental(tmp_path_factory: pytest.TempPathFactory) -> Environment:
     """Three deliveries landed one run at a time, with a destruction after the second."""
     root = tmp_path_factory.mktemp("incremental")
     generate_catalogue(
-        CATALOGUE, root / "generated", root / "truth", people=300, seed=11, deliveries=3
+        CATALOGUE, root / "generated", root / "truth", people=300, seed=11, deliveries=4
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LAKEHOUSE_HOME", str(root / "lakehouse"))
@@ -120,29 +121,53 @@ def test_each_run_is_one_silver_version_and_lineage_holds_over_whole_tables(
         assert lineage.passed and lineage.checked > 0, (table, lineage.orphans[:5])
 
 
-def test_rows_already_held_are_not_normalised_again_until_a_rebuild(
-    incremental: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "lake"
-    shutil.copytree(incremental.home, target)
+def private_copy(source: Environment, target: Path, monkeypatch: pytest.MonkeyPatch) -> Environment:
+    shutil.copytree(source.home, target)
     monkeypatch.setenv("LAKEHOUSE_HOME", str(target))
     monkeypatch.setenv("LAKEHOUSE_CATALOGUE", str(CATALOGUE))
-    env = get_environment()
-    incremental_tables = silver(env)
-    record = incremental_tables["person_records"]["record_key"][0]
-    con = duckdb.connect(str(env.warehouse))  # a rule's output changed behind silver's back
-    try:
-        con.execute(
-            "update intermediate.int_records__unioned set given_name = 'SENTINEL' "
-            "where record_key = ?",
-            [record],
-        )
-    finally:
-        con.close()
-    run(env, UP_TO_SILVER)  # nothing new: the held row is not normalised again
-    held = read_table(env, "silver.person_records").filter(pl.col("record_key") == record)
-    assert held["given_name"].to_list() == ["SENTINEL"]
+    return get_environment()
+
+
+def test_a_rebuild_from_scratch_gives_the_same_tables(
+    incremental: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = private_copy(incremental, tmp_path / "lake", monkeypatch)
+    before = silver(env)
     run(env, REBUILD_SILVER, {"ops": {"dbt_silver": FULL_REFRESH, "publish_silver": FULL_REFRESH}})
     rebuilt = silver(env)
     for table in SILVER_TABLES:
-        assert rebuilt[table].equals(incremental_tables[table]), table
+        assert rebuilt[table].equals(before[table]), table
+    for table in SILVER_TABLES:  # one new version each, written whole
+        assert history(env.table_path(f"silver.{table}"))[0]["operation"] == "WRITE"
+
+
+def plant(env: Environment, condition: str) -> None:
+    """Change held normalised rows behind silver's back: a run that re-normalises them undoes it."""
+    con = duckdb.connect(str(env.warehouse))
+    try:
+        con.execute(
+            "update intermediate.int_records__unioned set given_name = 'SENTINEL' "
+            f"where {condition}"
+        )
+    finally:
+        con.close()
+
+
+def test_held_rows_are_not_normalised_again_and_a_new_cut_carries_unchanged_records(
+    incremental: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = private_copy(incremental, tmp_path / "lake", monkeypatch)
+    feed = read_table(env, "silver.person_records").filter(
+        pl.col("source_dataset") == "subscriber_records"
+    )["record_key"][0]
+    plant(env, f"record_key = '{feed}' or source_dataset = 'electoral_roll'")
+    land(incremental.home.parent / "generated", env, HELD_BACK)
+    run(env, UP_TO_SILVER)
+    persons = read_table(env, "silver.person_records")
+    assert persons.filter(pl.col("record_key") == feed)["given_name"].to_list() == ["SENTINEL"]
+    roll = persons.filter(pl.col("source_dataset") == "electoral_roll")
+    carried = roll.filter(pl.col("given_name") == "SENTINEL")
+    assert set(roll["source_delivery_id"]) == {HELD_BACK}  # every record points at the new cut
+    assert 0.8 * roll.height <= carried.height < roll.height  # unchanged ones were not re-read
+    lineage = silver_to_bronze(env, roll)
+    assert lineage.passed, lineage.orphans[:5]

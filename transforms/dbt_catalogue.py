@@ -66,6 +66,7 @@ def entries_macro(catalogue: dict[str, Dataset]) -> str:
             "kind": d.kind,
             "record_id": d.source.record_id,
             "formats": {c.name: c.format for c in d.columns if c.format},
+            "columns": [c.name for c in d.columns],
         }
         for d in sorted(catalogue.values(), key=lambda d: d.name)
     }

@@ -36,16 +36,6 @@
     '{{ text | replace("'", "''") }}'
 {%- endmacro %}
 
-{% macro delete_replaced_records() -%}
-    {#- Before an incremental build adds a new `cut`, the records of the cut it replaces go. -#}
-    {%- set replaced = var('silver_replaced', []) -%}
-    {%- if is_incremental() and replaced | length > 0 -%}
-    delete from {{ this }} where source_dataset in ({% for dataset in replaced %}{{ quoted(dataset) }}{% if not loop.last %}, {% endif %}{% endfor %})
-    {%- else -%}
-    select 1
-    {%- endif -%}
-{%- endmacro %}
-
 {% macro local_time(dataset, column) -%}
     {#- A raw local time column as UTC, in the dataset's catalogued format and time zone. -#}
     {%- set entry = catalogue_entry(dataset) -%}
@@ -53,6 +43,34 @@
         {{ exceptions.raise_compiler_error("catalogue/" ~ dataset ~ ".yml: column '" ~ column ~ "' has no format") }}
     {%- endif -%}
     {{ local_time_to_utc(column, entry['formats'][column], entry['timezone']) }}
+{%- endmacro %}
+
+{% macro carry_unchanged_cut_records() -%}
+    {#- Before an incremental build adds a new `cut`: the held records whose raw row the new cut
+        repeats (same id, same values) are carried over, pointed at their row in the new cut, so
+        they are not normalised again; the rest of the cut they replace (records that left or
+        changed) is deleted. A rebuild gives the same rows. -#}
+    {%- set replaced = var('silver_replaced', []) -%}
+    {%- if target.type == 'duckdb' and is_incremental() and replaced | length > 0 -%}
+    {%- for dataset in replaced %}
+    update {{ this }} as held
+    set source_delivery_id = fresh.source_delivery_id,
+        source_row_number = fresh.source_row_number,
+        source_version = fresh.source_version
+    from (
+        select record_key, source_row_hash, source_delivery_id, source_row_number, source_version
+        from {{ ref('stg_' ~ dataset) }}
+    ) as fresh
+    where held.source_dataset = {{ quoted(dataset) }}
+        and held.record_key = fresh.record_key
+        and held.source_row_hash = fresh.source_row_hash;
+    delete from {{ this }}
+    where source_dataset = {{ quoted(dataset) }}
+        and source_delivery_id not in ({% for delivery in var('silver_reads', {}).get(dataset, []) %}{{ quoted(delivery) }}{% if not loop.last %}, {% endif %}{% endfor %});
+    {%- endfor %}
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro record_normalised_deliveries() -%}
@@ -64,6 +82,9 @@
     {%- for dataset, deliveries in var('delivery_versions', {}).items() -%}
         {%- do read.update({dataset: deliveries.keys() | list}) -%}
     {%- endfor -%}
+    {%- if target.type != 'duckdb' -%}
+    select 1 {#- Spark builds the model whole every time: no list to keep -#}
+    {%- else -%}
     {%- if not is_incremental() -%}
     create or replace table {{ relation }} (dataset varchar, delivery_id varchar);
     {%- else -%}
@@ -75,4 +96,5 @@
         where not exists (select 1 from {{ relation }} where dataset = {{ quoted(dataset) }} and delivery_id = {{ quoted(delivery) }});
     {%- endfor %}
     {%- endfor %}
+    {%- endif -%}
 {%- endmacro %}

@@ -45,6 +45,12 @@
     to_utc_timestamp(try_to_timestamp({{ expression }}, '{{ java }}'), '{{ zone }}')
 {%- endmacro %}
 
+{#- A 63-bit hash of a raw row's values: a new cut's record whose raw row is unchanged is not
+    normalised again (transforms/silver_plan.py). -#}
+{% macro row_hash(columns) %}{{ return(adapter.dispatch('row_hash')(columns)) }}{% endmacro %}
+{% macro default__row_hash(columns) %}cast(hash({{ columns | join(', ') }}) >> 1 as bigint){% endmacro %}
+{% macro spark__row_hash(columns) %}xxhash64({{ columns | join(', ') }}){% endmacro %}
+
 {#- Column types of the shared staging shape, by kind. -#}
 {% macro sql_type(kind) %}{{ return(adapter.dispatch('sql_type')(kind)) }}{% endmacro %}
 {% macro default__sql_type(kind) -%}

@@ -8,7 +8,9 @@
 {%- endmacro %}
 
 {% macro latest_records(relation, dataset) -%}
-    {#- Feed datasets re-deliver changed records under the same id: keep the latest delivery. -#}
+    {#- Feed datasets re-deliver changed records under the same id: keep the latest delivery.
+        When a new cut replaces the last (an incremental build), the records it repeats unchanged
+        were carried over before this runs (`carry_unchanged_cut_records`) and are left out. -#}
     select *
     from (
         select
@@ -20,6 +22,25 @@
         from {{ relation }}
     ) as ranked
     where _latest_rank = 1
+    {%- if dataset in var('silver_replaced', []) %}
+        and not exists (
+            select 1 from {{ held_records() }} as held
+            where held.source_dataset = '{{ dataset }}'
+                and held.source_record_id = {{ record_id(dataset) }}
+                and held.source_delivery_id = ranked._delivery_id
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro held_records() -%}
+    {#- The records silver holds (the incremental model; not a ref: staging comes before it). -#}
+    intermediate.int_records__unioned
+{%- endmacro %}
+
+{% macro raw_row_hash(dataset) -%}
+    {%- set columns = [] -%}
+    {%- for column in catalogue_entry(dataset)['columns'] -%}{%- do columns.append('"' ~ column ~ '"') -%}{%- endfor -%}
+    {{ row_hash(columns) }}
 {%- endmacro %}
 
 {% macro lineage_columns(dataset) -%}
@@ -29,7 +50,8 @@
     {{ record_id(dataset) }} as source_record_id,
     '{{ catalogue_entry(dataset)['classification'] }}' as classification,
     _delivery_id as source_delivery_id,
-    _row_number as source_row_number
+    _row_number as source_row_number,
+    {{ raw_row_hash(dataset) }} as source_row_hash
 {%- endmacro %}
 
 {% macro phone_list(columns, dataset) -%}

@@ -5,7 +5,8 @@
     {{ return([
         ('record_key', 'string'), ('source_dataset', 'string'), ('source_version', 'bigint'),
         ('source_record_id', 'string'), ('classification', 'string'),
-        ('source_delivery_id', 'string'), ('source_row_number', 'bigint'), ('record_type', 'string'),
+        ('source_delivery_id', 'string'), ('source_row_number', 'bigint'), ('source_row_hash', 'bigint'),
+        ('record_type', 'string'),
         ('given_name', 'string'), ('middle_names', 'string'), ('family_name', 'string'),
         ('full_name', 'string'), ('date_of_birth', 'date'), ('birth_year', 'integer'),
         ('gender', 'string'), ('nationality', 'string'), ('aliases', 'strings'),

@@ -1,12 +1,13 @@
 {#- Every catalogue dataset's staging model, stacked in the shared shape. Incremental on DuckDB
     (transforms/silver_plan.py): a build normalises only the deliveries not held yet, a record
-    re-delivered replaces its older row, and a new `cut` first deletes the cut it replaces. -#}
+    re-delivered replaces its older row, and a new `cut` carries over the records it repeats
+    unchanged and deletes the rest of the cut it replaces. -#}
 {{ config(
     materialized=('incremental' if target.type == 'duckdb' else 'table'),
     unique_key='record_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    pre_hook="{{ delete_replaced_records() }}",
+    pre_hook="{{ carry_unchanged_cut_records() }}",
     post_hook="{{ record_normalised_deliveries() }}",
 ) }}
 

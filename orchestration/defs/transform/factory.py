@@ -127,9 +127,9 @@ def silver_publication(tables: tuple[str, ...] = SILVER_TABLES) -> dg.AssetsDefi
         audits = audit_silver(env, context.run.run_id, full_refresh=config.full_refresh)
         for audit in audits:
             table = audit.table.split(".", 1)[-1]
-            if not audit.changed:
+            if not audit.changed:  # still materialised: the steps after it in this run need it
                 context.log.info(f"{audit.table}: no change to publish")
-            if audit.published and audit.changed:
+            if audit.published:
                 yield dg.MaterializeResult(
                     asset_key=keys[table],
                     metadata={
@@ -141,6 +141,7 @@ def silver_publication(tables: tuple[str, ...] = SILVER_TABLES) -> dg.AssetsDefi
                         "candidate_version": audit.candidate_version,
                         "quarantined_rows": audit.quarantined,
                         "excluded_with_quarantined_person": audit.excluded_with_parent,
+                        "changed": audit.changed,
                     },
                     data_version=dg.DataVersion(str(audit.published_version)),
                 )
