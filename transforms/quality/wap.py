@@ -23,7 +23,7 @@ from transforms.contract import CHILDREN_OF_PERSONS, LINEAGE_CHECKED, SILVER_TAB
 from transforms.delta_io import write_commit
 from transforms.duckdb_settings import connect
 from transforms.locks import warehouse_lock
-from transforms.publish import publish_frames
+from transforms.publish import publish_frames, read_warehouse_table
 from transforms.quality.lineage import LineageResult, silver_to_bronze
 from transforms.quality.results import check_rows, quarantine_rows, record_results, save_outcome
 from transforms.quality.suites import load_suite
@@ -189,7 +189,7 @@ def audit_silver(
     quarantined_persons: set[str] = set()
     audits: list[Audit] = []
     with warehouse_lock(env, f"silver publication in run {run_id}"):
-        con = connect(env, env.warehouse)
+        con = connect(env, env.warehouse) if env.engine == "duckdb" else spark_tables(env, tables)
         try:
             for table in tables:
                 audit = _audit_silver_table(
@@ -207,6 +207,17 @@ def audit_silver(
             con.close()
     record_results(env, [c for a in audits for c in a.checks], run_id)
     return audits
+
+
+def spark_tables(env: Environment, tables: Sequence[str]) -> duckdb.DuckDBPyConnection:
+    """On Spark, the tables dbt built in its metastore, copied into an in-memory DuckDB."""
+    con = connect(env)
+    con.execute("create schema silver")
+    for table in tables:
+        con.register("__built", read_warehouse_table(env, "silver", table).to_arrow())
+        con.execute(f'create table silver."{table}" as select * from __built')
+        con.unregister("__built")
+    return con
 
 
 def _audit_silver_table(
