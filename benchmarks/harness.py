@@ -176,6 +176,10 @@ def run_benchmark(people: int, work: Path, seed: int = 42, subjects: int = 1000)
             "end to end": round(records / full_seconds),
         },
         "peak_rss_mb": {"end to end": peak_mb, "incremental": incremental_peak_mb},
+        "stage_seconds": {  # where each run's time went: the full build and the 1% delivery
+            "full": stage_seconds(full["step_seconds"]),
+            "incremental": stage_seconds(incremental["step_seconds"]),
+        },
         "goals": {
             name: {
                 "value": value,
