@@ -270,3 +270,37 @@ def test_identifiers_held_several_are_comparisons_of_the_model() -> None:
 
     names = {c.get_comparison("duckdb").output_column_name for c in build_settings([]).comparisons}
     assert HELD_SEVERAL <= names
+
+
+def test_only_components_a_run_touched_are_clustered_again() -> None:
+    """A component of exactly the records of a previous one, none changed, keeps its clusters."""
+    features = _features([(u, f"s{k}") for k, u in enumerate("abcdexyz")])
+    edges = _edges(
+        [("a", "b", 12.0), ("b", "c", 11.0), ("d", "e", 9.0), ("x", "y", 10.0), ("y", "z", 8.0)]
+    )
+    first = constrained_clusters(features, edges, 0.5, [])
+    assert _groups(first) == {frozenset("abc"), frozenset("de"), frozenset("xyz")}
+    # A previous run that (say, under steward review) had split a-b-c: kept while untouched.
+    settled = first.with_columns(
+        pl.when(pl.col("unique_id") == "c")
+        .then(pl.lit("c"))
+        .otherwise("cluster_id")
+        .alias("cluster_id")
+    )
+    again = constrained_clusters(features, edges, 0.5, [], settled=settled)
+    assert _groups(again) == {frozenset("ab"), frozenset("c"), frozenset("de"), frozenset("xyz")}
+    # d changed (not settled) and z's component lost a record: both are clustered again, so the
+    # splits the settled state claims for them (e alone, z alone) do not stand.
+    split = settled.with_columns(
+        pl.when(pl.col("unique_id").is_in(["e", "z"]))
+        .then(pl.col("unique_id"))
+        .otherwise("cluster_id")
+        .alias("cluster_id"),
+        pl.when(pl.col("unique_id").is_in(["x", "y", "z"]))
+        .then(pl.lit(4, pl.UInt32))
+        .otherwise(pl.col("er_component_size"))
+        .alias("er_component_size"),
+    ).filter(pl.col("unique_id") != "d")
+    touched = constrained_clusters(features, edges, 0.5, [], settled=split)
+    assert _groups(touched) == {frozenset("ab"), frozenset("c"), frozenset("de"), frozenset("xyz")}
+    assert set(touched.columns) >= {"er_component", "er_component_size"}

@@ -299,14 +299,80 @@ def constrained_clusters(
     cannot_link: pl.DataFrame | None = None,
     max_component_records: int = MAX_COMPONENT_RECORDS,
     held_several: Collection[str] = HELD_SEVERAL,
+    settled: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """unique_id, source_dataset, cluster_id (the smallest unique_id of the cluster).
+    """unique_id, source_dataset, cluster_id (the smallest unique_id of the cluster), and the
+    record's candidate component (COMPONENT, COMPONENT_SIZE) for the next run's `settled`.
 
     `edges`: scored pairs (unique_id_l, unique_id_r, match_probability and, when known,
     match_weight). `score_pairs` scores the pairs inside components that `edges` lacks.
     `cannot_link`: pairs (unique_id_l, unique_id_r) that must never share an entity.
+    `settled`: the previous run's unique_id, COMPONENT, COMPONENT_SIZE and cluster_id of every
+    record whose features did not change since. A component made of exactly the records of one
+    previous component, none changed, has the same pairs and so the same clusters: they are
+    taken as they were, and only the components a run touched are scored and clustered.
     """
     components = candidate_components(features, edges, threshold, max_component_records)
+    components, reused = _reuse_settled(components, settled)
+    clustered = _cluster_components(
+        features,
+        components,
+        edges,
+        threshold,
+        duplicate_free,
+        score_pairs,
+        cannot_link,
+        held_several,
+    )
+    return pl.concat([clustered, reused], how="vertical_relaxed").sort("unique_id")
+
+
+COMPONENT_SIZE = "er_component_size"
+OUTPUT = ("unique_id", "source_dataset", "cluster_id", COMPONENT, COMPONENT_SIZE)
+
+
+def _reuse_settled(
+    components: pl.DataFrame, settled: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(components still to cluster, records whose previous clusters stand, in OUTPUT shape)."""
+    sizes = components.group_by(COMPONENT).len(COMPONENT_SIZE)
+    components = components.join(sizes, on=COMPONENT)
+    empty = components.head(0).with_columns(pl.col(COMPONENT).alias("cluster_id")).select(OUTPUT)
+    if settled is None or settled.height == 0:
+        return components, empty
+    was = settled.select(
+        "unique_id",
+        pl.col(COMPONENT).alias("component_was"),
+        pl.col(COMPONENT_SIZE).alias("size_was"),
+        pl.col("cluster_id").alias("cluster_was"),
+    )
+    checked = components.join(was, on="unique_id", how="left")
+    same = (pl.col("component_was") == pl.col(COMPONENT)) & (
+        pl.col("size_was") == pl.col(COMPONENT_SIZE)
+    )
+    clean = checked.group_by(COMPONENT).agg(same.fill_null(False).all().alias("clean"))
+    ids = clean.filter("clean")[COMPONENT].implode()
+    reused = checked.filter(pl.col(COMPONENT).is_in(ids)).select(
+        "unique_id",
+        "source_dataset",
+        pl.col("cluster_was").alias("cluster_id"),
+        COMPONENT,
+        COMPONENT_SIZE,
+    )
+    return components.filter(~pl.col(COMPONENT).is_in(ids)), reused
+
+
+def _cluster_components(
+    features: pl.DataFrame,
+    components: pl.DataFrame,
+    edges: pl.DataFrame,
+    threshold: float,
+    duplicate_free: list[str],
+    score_pairs: PairScorer | None,
+    cannot_link: pl.DataFrame | None,
+    held_several: Collection[str],
+) -> pl.DataFrame:
+    """Average linkage inside every component that has a contradiction (OUTPUT shape)."""
     weights = component_pair_weights(features, components, edges, score_pairs)
     offset = threshold_weight(threshold)
     forbidden = pl.col("source_dataset") == pl.col("source_dataset_r")
@@ -362,12 +428,10 @@ def constrained_clusters(
     split = pl.DataFrame(
         {"unique_id": ids, "root": roots}, schema={"unique_id": pl.String, "root": pl.String}
     )
-    return (
-        components.join(split, on="unique_id", how="left")
-        .select(
-            "unique_id",
-            "source_dataset",
-            pl.coalesce("root", COMPONENT).alias("cluster_id"),
-        )
-        .sort("unique_id")
+    return components.join(split, on="unique_id", how="left").select(
+        "unique_id",
+        "source_dataset",
+        pl.coalesce("root", COMPONENT).alias("cluster_id"),
+        COMPONENT,
+        COMPONENT_SIZE,
     )

@@ -12,7 +12,7 @@ from transforms.contract import GOLD_TABLES as GOLD_TABLES  # re-exported: orche
 from transforms.contract import SILVER_TABLES
 from transforms.delta_io import read_path, read_table
 from transforms.resolve import gold
-from transforms.resolve.clustering import constrained_clusters
+from transforms.resolve.clustering import COMPONENT, COMPONENT_SIZE, constrained_clusters
 from transforms.resolve.config import ResolutionConfig
 from transforms.resolve.features import person_features
 from transforms.resolve.registry import StoredModel, approved_model
@@ -35,6 +35,20 @@ class Resolution:
     tables: dict[str, pl.DataFrame]  # gold tables by name
     state: pl.DataFrame  # ops.er_state: record_key, feature_hash, model_version
     changes: pl.DataFrame  # ops.entity_id_changes rows of this run
+
+
+SETTLED_COLUMNS = (COMPONENT, COMPONENT_SIZE, "cluster_id")
+"""What `ops.er_state` keeps of each record's clustering, so the next run re-clusters only the
+components it touches (`constrained_clusters(settled=...)`)."""
+
+
+def settled_clusters(previous_state: pl.DataFrame, dirty: set[str]) -> pl.DataFrame | None:
+    """The previous run's clustering of every record whose features did not change since."""
+    if not set(SETTLED_COLUMNS) <= set(previous_state.columns):
+        return None  # a state written before components were kept: cluster everything
+    return previous_state.filter(~pl.col("record_key").is_in(sorted(dirty))).select(
+        pl.col("record_key").alias("unique_id"), *SETTLED_COLUMNS
+    )
 
 
 def silver_features(env: Environment) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
@@ -83,8 +97,10 @@ def resolve(
             {"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}
         ).drop("entity_id_l", "entity_id_r", "same_entity")
         scored = score_incremental(env, features, dirty, edges, model, config.evidence_threshold)
+        settled = settled_clusters(previous_state, dirty)
     else:
         scored = score_all(env, features, model, config.evidence_threshold)
+        settled = None
     duplicate_free = [
         d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
     ]
@@ -94,6 +110,7 @@ def resolve(
         config.threshold_match_probability,
         duplicate_free,
         score_pairs=component_scorer(env, model),
+        settled=settled,
     )
     previous_ids = read_path(env.table_path("gold.entity_records"))
     assigned, changes = assign_entity_ids(
@@ -111,7 +128,9 @@ def resolve(
             scored.edges.filter(pl.col("match_probability") >= config.evidence_threshold), records
         ),
     }
-    state = hashes.rename({"unique_id": "record_key"}).with_columns(
-        pl.lit(model.version).alias("model_version")
+    state = (
+        hashes.join(clusters.select("unique_id", *SETTLED_COLUMNS), on="unique_id", how="left")
+        .rename({"unique_id": "record_key"})
+        .with_columns(pl.lit(model.version).alias("model_version"))
     )
     return Resolution(model.version, scored, tables, state, changes)
