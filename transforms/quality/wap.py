@@ -123,6 +123,28 @@ def _quarantine_frame(
     return pl.concat(parts) if parts else pl.DataFrame()
 
 
+def blocking_failures(checks: list[dict[str, object]]) -> list[str]:
+    """The names of the blocking checks that failed (any of them publishes nothing)."""
+    return [str(c["check"]) for c in checks if c["severity"] == "blocking" and not c["passed"]]
+
+
+def hold_failing_rows(
+    env: Environment,
+    audit: Audit,
+    frame: pl.DataFrame,
+    outcome: ValidationOutcome,
+    key: str,
+    run_id: str,
+) -> pl.DataFrame:
+    """Quarantine the rows failing a row-level expectation; the frame without them."""
+    held = _quarantine_frame(frame, outcome, audit.table, key)
+    if held.height == 0:
+        return frame
+    audit.quarantined_keys = set(held["record_key"].drop_nulls().to_list())
+    audit.quarantined = quarantine_rows(env, held.unique(["record_key", "check"]), run_id)
+    return frame.filter(~pl.col(key).cast(pl.String).is_in(sorted(audit.quarantined_keys)))
+
+
 def audit_publish(
     env: Environment,
     layer: str,
@@ -153,16 +175,10 @@ def audit_publish(
     audit.checks = check_rows(name, outcome, frame.height)
     if lineage is not None:
         audit.checks.append(_lineage_row(name, lineage))
-    audit.blocking_failed = [
-        c["check"] for c in audit.checks if c["severity"] == "blocking" and not c["passed"]
-    ]
+    audit.blocking_failed = blocking_failures(audit.checks)
     if audit.blocking_failed:
         return audit
-    held = _quarantine_frame(frame, outcome, name, key)
-    if held.height:
-        audit.quarantined_keys = set(held["record_key"].drop_nulls().to_list())
-        audit.quarantined = quarantine_rows(env, held.unique(["record_key", "check"]), run_id)
-        frame = frame.filter(~pl.col(key).cast(pl.String).is_in(sorted(audit.quarantined_keys)))
+    frame = hold_failing_rows(env, audit, frame, outcome, key, run_id)
     published = publish_frames(env, layer, {table: frame}, run_id=run_id)[0]
     audit.published, audit.published_version, audit.rows = True, published.version, published.rows
     return audit
@@ -253,17 +269,11 @@ def _audit_silver_table(
     audit.checks += table_checks(con, relation, suite, name, exclude=excluded_sql)
     if table in LINEAGE_CHECKED:
         audit.checks.append(_lineage_row(name, silver_to_bronze(env, frame, f"{table}_to_bronze")))
-    audit.blocking_failed = [
-        c["check"] for c in audit.checks if c["severity"] == "blocking" and not c["passed"]
-    ]
+    audit.blocking_failed = blocking_failures(audit.checks)
     if audit.blocking_failed:
         con.unregister("__excluded")
         return audit
-    held = _quarantine_frame(frame, outcome, name, key)
-    if held.height:
-        audit.quarantined_keys = set(held["record_key"].drop_nulls().to_list())
-        audit.quarantined = quarantine_rows(env, held.unique(["record_key", "check"]), run_id)
-        frame = frame.filter(~pl.col(key).cast(pl.String).is_in(sorted(audit.quarantined_keys)))
+    frame = hold_failing_rows(env, audit, frame, outcome, key, run_id)
     metadata = {"run_id": run_id}
     if change.whole:
         version = write_commit(path, frame.to_arrow(), mode="overwrite", metadata=metadata)
