@@ -60,7 +60,8 @@ def read_deliveries(dataset: ds.Dataset, deliveries: object) -> ds.Dataset:
     listed = json.loads(str(deliveries)) if deliveries not in (None, "", "None") else None
     if listed is None:
         return dataset
-    return dataset.filter(pc.field("_delivery_id").isin(pa.array(listed, pa.string())))
+    kind = dataset.schema.field("_delivery_id").type  # string, large_string or string_view
+    return dataset.filter(pc.field("_delivery_id").isin(pa.array(listed, pa.string()).cast(kind)))
 
 
 def declare_bronze_views(conn: DuckDBPyConnection, catalogue: dict[str, Dataset]) -> None:

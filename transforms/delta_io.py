@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from transforms.config import Environment
@@ -60,6 +61,25 @@ def read_path(path: StoragePath) -> pl.DataFrame | None:
 def current_version(path: StoragePath) -> int | None:
     """Latest version of the table at `path`, or None when it does not exist yet."""
     return DeltaTable(str(path)).version() if DeltaTable.is_deltatable(str(path)) else None
+
+
+def read_where_in(
+    table: DeltaTable, columns: list[str], column: str, values: list[str]
+) -> pa.Table:
+    """`columns` of the rows whose `column` is one of `values`, the filter pushed into the scan.
+
+    delta-rs writes the files of a MERGE with `string_view` columns while the table's schema says
+    `string`, and pyarrow cannot compare the two in file statistics: such a table is read whole
+    (these columns only) and filtered in memory.
+    """
+    scan = table.to_pyarrow_dataset()
+    wanted = pa.array(values, pa.string())
+    try:
+        return scan.to_table(columns=columns, filter=pc.field(column).isin(wanted))
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        whole = scan.to_table(columns=sorted({*columns, column}))
+        mask = pc.is_in(whole.column(column).cast(pa.string()), value_set=wanted)
+        return whole.filter(mask).select(columns)
 
 
 def oldest_version(path: StoragePath) -> int:

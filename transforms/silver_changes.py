@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable
 
+from transforms.delta_io import read_where_in
 from transforms.storage import StoragePath
 
 OP = "__lakehouse_op"
@@ -82,11 +82,7 @@ def published_keys(path: StoragePath, key: str, keys: set[str]) -> set[str]:
     """Which of `keys` the Delta table at `path` holds rows of (read by a pushed-down filter)."""
     if not keys:
         return set()
-    found = (
-        DeltaTable(str(path))
-        .to_pyarrow_dataset()
-        .to_table(columns=[key], filter=pc.field(key).isin(pa.array(sorted(keys), pa.string())))
-    )
+    found = read_where_in(DeltaTable(str(path)), [key], key, sorted(keys))
     return {str(k) for k in found.column(key).to_pylist()}
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import polars as pl
-import pyarrow.compute as pc
 
 from transforms.config import Environment
-from transforms.delta_io import TableNotFound, open_table
+from transforms.delta_io import TableNotFound, open_table, read_where_in
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,11 @@ def silver_to_bronze(
         deliveries = rows["source_delivery_id"].drop_nulls().unique().to_list()
         try:
             bronze = pl.from_arrow(  # only the deliveries checked: cost follows the change
-                open_table(env.table_path(f"bronze.{dataset}"), int(version))
-                .to_pyarrow_dataset()
-                .to_table(
-                    columns=["_delivery_id", "_row_number"],
-                    filter=pc.field("_delivery_id").isin(deliveries),
+                read_where_in(
+                    open_table(env.table_path(f"bronze.{dataset}"), int(version)),
+                    ["_delivery_id", "_row_number"],
+                    "_delivery_id",
+                    deliveries,
                 )
             ).select(
                 pl.col("_delivery_id").alias("source_delivery_id"),
