@@ -304,3 +304,24 @@ def test_only_components_a_run_touched_are_clustered_again() -> None:
     touched = constrained_clusters(features, edges, 0.5, [], settled=split)
     assert _groups(touched) == {frozenset("ab"), frozenset("c"), frozenset("de"), frozenset("xyz")}
     assert set(touched.columns) >= {"er_component", "er_component_size"}
+
+
+def test_clusters_are_reused_only_under_the_same_clustering_settings() -> None:
+    from transforms.resolve.pipeline import clustering_settings, settled_clusters
+
+    settings = clustering_settings(0.5, ["electoral_roll"])
+    assert settings != clustering_settings(0.6, ["electoral_roll"])
+    assert settings != clustering_settings(0.5, [])
+    state = pl.DataFrame(
+        {
+            "record_key": ["a", "b"],
+            "er_component": ["a", "a"],
+            "er_component_size": [2, 2],
+            "cluster_id": ["a", "a"],
+            "clustering": [settings, settings],
+        }
+    )
+    kept = settled_clusters(state, {"b"}, settings)
+    assert kept is not None and kept["unique_id"].to_list() == ["a"]  # b changed
+    assert settled_clusters(state, set(), clustering_settings(0.6, ["electoral_roll"])) is None
+    assert settled_clusters(state.drop("clustering"), set(), settings) is None

@@ -40,6 +40,7 @@ class SilverPlan:
     delivery_versions: dict[str, dict[str, int]]
     reads: dict[str, list[str]] | None = None
     replaced: list[str] = field(default_factory=list)
+    floors: dict[str, int] = field(default_factory=dict)  # oldest readable bronze version
 
     @property
     def incremental(self) -> bool:
@@ -50,6 +51,7 @@ class SilverPlan:
         found: dict[str, Any] = {
             "bronze_versions": self.bronze_versions,
             "delivery_versions": self.delivery_versions,
+            "bronze_floors": self.floors,
         }
         if self.reads is not None:
             found["silver_reads"] = self.reads
@@ -69,13 +71,11 @@ class SilverPlan:
         return f"silver incremental: new deliveries of {listed}{replaced}"
 
 
-def bronze_deliveries(env: Environment, dataset: Dataset) -> dict[str, int]:
-    """Each delivery whose rows bronze holds now, with the version its rows carry in silver."""
-    path = env.table_path(f"bronze.{dataset.name}")
-    current = current_version(path)
-    if current is None:
-        return {}
-    floor = oldest_version(path)
+def bronze_deliveries(
+    env: Environment, dataset: Dataset, current: int, floor: int
+) -> dict[str, int]:
+    """Each delivery bronze holds at version `current` (the one dbt reads), with the version its
+    rows carry in silver (`floor`: the oldest still readable)."""
     book = ledger.read(ledger_path(env), dataset.name).filter(
         (pl.col("status") == "ingested") & (pl.col("delta_version") <= current)
     )
@@ -98,9 +98,13 @@ def plan_silver(
         for name in catalogue
         if (v := current_version(env.table_path(f"bronze.{name}"))) is not None
     }
-    held = {name: bronze_deliveries(env, catalogue[name]) for name in sorted(versions)}
+    floors = {name: oldest_version(env.table_path(f"bronze.{name}")) for name in versions}
+    held = {
+        name: bronze_deliveries(env, catalogue[name], versions[name], floors[name])
+        for name in sorted(versions)
+    }
     if normalised is None:
-        return SilverPlan(versions, held)
+        return SilverPlan(versions, held, floors=floors)
     reads: dict[str, list[str]] = {}
     replaced: list[str] = []
     for name in sorted(catalogue):
@@ -109,7 +113,7 @@ def plan_silver(
         if new and catalogue[name].access == "cut" and normalised.get(name):
             replaced.append(name)
     wanted = {name: {d: held[name][d] for d in reads[name]} for name in held if reads.get(name)}
-    return SilverPlan(versions, wanted, reads, replaced)
+    return SilverPlan(versions, wanted, reads, replaced, floors)
 
 
 def normalised_deliveries(env: Environment) -> dict[str, set[str]] | None:

@@ -51,7 +51,13 @@
         they are not normalised again; the rest of the cut they replace (records that left or
         changed) is deleted. A rebuild gives the same rows. -#}
     {%- set replaced = var('silver_replaced', []) -%}
-    {%- if target.type == 'duckdb' and is_incremental() and replaced | length > 0 -%}
+    {%- if target.type == 'duckdb' and is_incremental() -%}
+    {#- Versions bronze no longer holds (a destruction, expired log entries): held rows move up
+        to the oldest readable one, where they still are, as a rebuild would give them. -#}
+    {%- for dataset, floor in var('bronze_floors', {}).items() | sort %}
+    update {{ this }} set source_version = {{ floor }}
+    where source_dataset = {{ quoted(dataset) }} and source_version < {{ floor }};
+    {%- endfor %}
     {%- for dataset in replaced %}
     update {{ this }} as held
     set source_delivery_id = fresh.source_delivery_id,
@@ -90,11 +96,30 @@
     {%- else -%}
     create table if not exists {{ relation }} (dataset varchar, delivery_id varchar);
     {%- endif %}
-    {%- for dataset, deliveries in read.items() | sort %}
-    {%- for delivery in deliveries | sort %}
-    insert into {{ relation }} select {{ quoted(dataset) }}, {{ quoted(delivery) }}
-        where not exists (select 1 from {{ relation }} where dataset = {{ quoted(dataset) }} and delivery_id = {{ quoted(delivery) }});
+    {#- A dataset's deliveries count as normalised only when rows of them reached the model: a
+        build whose staging read nothing of a dataset (say, its view was not rebuilt in this dbt
+        process) reads them again next time. A delivery wholly replaced by a later one in the same
+        build is recorded with it. -#}
+    {%- set pairs = [] -%}
+    {%- for dataset, deliveries in read.items() | sort -%}
+    {%- for delivery in deliveries | sort -%}
+    {%- do pairs.append('(' ~ quoted(dataset) ~ ', ' ~ quoted(delivery) ~ ')') -%}
+    {%- endfor -%}
     {%- endfor %}
-    {%- endfor %}
+    {%- if pairs %}
+    insert into {{ relation }}
+    select read_now.dataset, read_now.delivery_id
+    from (values {{ pairs | join(', ') }}) as read_now (dataset, delivery_id)
+    where read_now.dataset in (
+            select distinct held.source_dataset
+            from {{ this }} as held
+            inner join (values {{ pairs | join(', ') }}) as seen (dataset, delivery_id)
+                on held.source_dataset = seen.dataset and held.source_delivery_id = seen.delivery_id
+        )
+        and not exists (
+            select 1 from {{ relation }} as listed
+            where listed.dataset = read_now.dataset and listed.delivery_id = read_now.delivery_id
+        );
+    {%- endif %}
     {%- endif -%}
 {%- endmacro %}

@@ -39,7 +39,7 @@
 
 {% macro raw_row_hash(dataset) -%}
     {%- set columns = [] -%}
-    {%- for column in catalogue_entry(dataset)['columns'] -%}{%- do columns.append('"' ~ column ~ '"') -%}{%- endfor -%}
+    {%- for column in catalogue_entry(dataset)['columns'] -%}{%- do columns.append(adapter.quote(column)) -%}{%- endfor -%}
     {{ row_hash(columns) }}
 {%- endmacro %}
 

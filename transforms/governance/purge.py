@@ -23,7 +23,14 @@ from transforms.duckdb_settings import connect
 from transforms.storage import StoragePath, readable, sha256_file, staged, storage_path
 from transforms.storage import remove_tree as remove_folder
 
-KEY_COLUMNS = ("record_key", "record_key_l", "record_key_r", "event_key")
+KEY_COLUMNS = (
+    "record_key",
+    "record_key_l",
+    "record_key_r",
+    "event_key",
+    "er_component",  # ops.er_state names a component and a cluster by a member's key
+    "cluster_id",
+)
 
 
 @dataclass

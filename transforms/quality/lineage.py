@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import polars as pl
+from deltalake.exceptions import DeltaError
 
 from transforms.config import Environment
 from transforms.delta_io import TableNotFound, open_table, read_where_in
@@ -47,7 +48,7 @@ def silver_to_bronze(
                 pl.col("_delivery_id").alias("source_delivery_id"),
                 pl.col("_row_number").alias("source_row_number"),
             )
-        except (TableNotFound, ValueError, OSError):
+        except (TableNotFound, DeltaError, ValueError, OSError):  # a version no longer readable
             orphans.extend(rows["record_key"].to_list())
             continue
         missing = rows.join(bronze, on=["source_delivery_id", "source_row_number"], how="anti")

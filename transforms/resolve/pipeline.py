@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 import polars as pl
@@ -12,7 +14,12 @@ from transforms.contract import GOLD_TABLES as GOLD_TABLES  # re-exported: orche
 from transforms.contract import SILVER_TABLES
 from transforms.delta_io import read_path, read_table
 from transforms.resolve import gold
-from transforms.resolve.clustering import COMPONENT, COMPONENT_SIZE, constrained_clusters
+from transforms.resolve.clustering import (
+    COMPONENT,
+    COMPONENT_SIZE,
+    MAX_COMPONENT_RECORDS,
+    constrained_clusters,
+)
 from transforms.resolve.config import ResolutionConfig
 from transforms.resolve.features import person_features
 from transforms.resolve.registry import StoredModel, approved_model
@@ -23,6 +30,7 @@ from transforms.resolve.scoring import (
     score_all,
     score_incremental,
 )
+from transforms.resolve.settings import HELD_SEVERAL
 from transforms.resolve.stable_ids import assign_entity_ids
 
 
@@ -42,10 +50,25 @@ SETTLED_COLUMNS = (COMPONENT, COMPONENT_SIZE, "cluster_id")
 components it touches (`constrained_clusters(settled=...)`)."""
 
 
-def settled_clusters(previous_state: pl.DataFrame, dirty: set[str]) -> pl.DataFrame | None:
+def clustering_settings(threshold: float, duplicate_free: list[str]) -> str:
+    """A fingerprint of what decides clusters besides the model: reuse only under the same one."""
+    settings = {
+        "threshold": threshold,
+        "duplicate_free": sorted(duplicate_free),
+        "held_several": sorted(HELD_SEVERAL),
+        "max_component_records": MAX_COMPONENT_RECORDS,
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def settled_clusters(
+    previous_state: pl.DataFrame, dirty: set[str], settings: str
+) -> pl.DataFrame | None:
     """The previous run's clustering of every record whose features did not change since."""
-    if not set(SETTLED_COLUMNS) <= set(previous_state.columns):
+    if not {*SETTLED_COLUMNS, "clustering"} <= set(previous_state.columns):
         return None  # a state written before components were kept: cluster everything
+    if set(previous_state["clustering"].unique().to_list()) != {settings}:
+        return None  # the threshold or a constraint changed: cluster everything
     return previous_state.filter(~pl.col("record_key").is_in(sorted(dirty))).select(
         pl.col("record_key").alias("unique_id"), *SETTLED_COLUMNS
     )
@@ -82,6 +105,10 @@ def resolve(
         and previous_state.height > 0
         and set(previous_state["model_version"].unique().to_list()) == {model.version}
     )
+    duplicate_free = [
+        d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
+    ]
+    settings = clustering_settings(config.threshold_match_probability, duplicate_free)
     if incremental:
         assert previous_state is not None and previous_edges is not None
         known = previous_state.select(
@@ -97,13 +124,10 @@ def resolve(
             {"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}
         ).drop("entity_id_l", "entity_id_r", "same_entity")
         scored = score_incremental(env, features, dirty, edges, model, config.evidence_threshold)
-        settled = settled_clusters(previous_state, dirty)
+        settled = settled_clusters(previous_state, dirty, settings)
     else:
         scored = score_all(env, features, model, config.evidence_threshold)
         settled = None
-    duplicate_free = [
-        d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
-    ]
     clusters = constrained_clusters(
         features,
         scored.edges,
@@ -131,6 +155,8 @@ def resolve(
     state = (
         hashes.join(clusters.select("unique_id", *SETTLED_COLUMNS), on="unique_id", how="left")
         .rename({"unique_id": "record_key"})
-        .with_columns(pl.lit(model.version).alias("model_version"))
+        .with_columns(
+            pl.lit(model.version).alias("model_version"), pl.lit(settings).alias("clustering")
+        )
     )
     return Resolution(model.version, scored, tables, state, changes)

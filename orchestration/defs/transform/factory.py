@@ -83,7 +83,7 @@ def build_dbt_assets(project: DbtProject, catalogue: dict[str, Dataset]) -> dg.A
             plan = plan_build(env, catalogue, full_refresh=config.full_refresh)
             context.log.info(f"{plan.summary()}; bronze versions {plan.bronze_versions}")
             args = ["build", "--vars", json.dumps(plan.dbt_vars())]
-            if config.full_refresh:
+            if config.full_refresh or not plan.incremental:  # from scratch: no held row stays
                 args.append("--full-refresh")
             yield from dbt.cli(args, context=context).stream()
 
