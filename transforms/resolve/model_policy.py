@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from transforms.config import Environment
+from transforms.delta_io import open_table
 from transforms.resolve.config import ResolutionConfig
 from transforms.resolve.model_diff import ModelDiff, diff_models
 from transforms.resolve.pipeline import silver_features
@@ -93,17 +94,22 @@ def training_reason(env: Environment, config: ResolutionConfig, records: int) ->
     return _decision(env, config, records)[0]
 
 
+def person_record_count(env: Environment) -> int:
+    """Rows of silver.person_records (one feature row each), from the Parquet footers alone."""
+    return open_table(env.table_path("silver.person_records")).to_pyarrow_dataset().count_rows()
+
+
 def maintain_model(
     env: Environment, config: ResolutionConfig, run_id: str, *, reason: str | None = None
 ) -> ModelOutcome:
     """Train a candidate when a reason exists (or `reason` forces one), store and judge it.
 
-    Reads the silver features once; trains, saves (reason recorded), auto-approves per
+    Counts the person records from file metadata and reads the features only to train; trains,
+    saves (reason recorded), auto-approves per
     `training.auto_approve_first`, and diffs a candidate left for approval against the
     approved model. Without a reason nothing is written.
     """
-    features, _ = silver_features(env)
-    records = features.height
+    records = person_record_count(env)  # from the files' metadata: no features unless training
     note = "trained"
     if reason is None:
         reason, note = _decision(env, config, records)
@@ -121,6 +127,7 @@ def maintain_model(
             blocking=None,
             diff=None,
         )
+    features, _ = silver_features(env)
     trained = train_model(env, features, config)
     stored = save_model(
         env,
