@@ -275,18 +275,15 @@ def _audit_silver_table(
         return audit
     frame = hold_failing_rows(env, audit, frame, outcome, key, run_id)
     metadata = {"run_id": run_id}
+    withheld = exclude_keys | audit.quarantined_keys  # not published: their old rows go too
     if change.whole:
         version = write_commit(path, frame.to_arrow(), mode="overwrite", metadata=metadata)
         audit.changed = True
     else:
-        withheld_keys = exclude_keys | audit.quarantined_keys  # their old rows go too
-        keys = sorted(set(change.keys or []) | published_keys(path, key, withheld_keys))
+        keys = sorted(set(change.keys or []) | published_keys(path, key, withheld))
         version = merge_change(path, key, keys, frame, metadata)
         audit.changed = bool(keys)
-    withheld = pl.DataFrame(
-        {"k": sorted(exclude_keys | audit.quarantined_keys)}, schema={"k": pl.String}
-    )
-    con.register("__withheld", withheld)
+    con.register("__withheld", pl.DataFrame({"k": sorted(withheld)}, schema={"k": pl.String}))
     con.execute(f'delete from {relation} where "{key}" in (select k from __withheld)')
     con.unregister("__withheld")
     con.unregister("__excluded")
