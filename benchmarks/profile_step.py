@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from orchestration.runner import load_definitions, run_assets
+from orchestration.runner import definitions_for, run_assets
 from transforms.config import get_environment
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     env = get_environment()
-    defs = load_definitions()
+    defs = definitions_for(env)
     import great_expectations  # noqa: F401 - paid once per process in a whole run
 
     config = {"ops": {"resolve_entities": {"config": {"full_rebuild": True}}}}
@@ -35,7 +35,6 @@ def main() -> None:
         env,
         args.select,
         defs=defs,
-        log_level="ERROR",
         run_config=config if args.full_rebuild else None,
     )
     profiler.stop()

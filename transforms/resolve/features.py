@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import phonenumbers
 import polars as pl
 from nicknames import NickNamer
+
+from transforms.normalise.phone_kinds import phone_kinds_frame
 
 FEATURE_COLUMNS = [
     "unique_id",
@@ -79,22 +80,17 @@ def canonical_name(column: str) -> pl.Expr:
     )
 
 
-_MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.PAGER}
-_FIXED = {phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.VOIP}
-
-
-@lru_cache(maxsize=500_000)
-def phone_kinds(e164: str) -> tuple[str, ...]:
-    """ "mobile", "fixed" or both (a number whose kind its numbering plan does not tell)."""
-    try:
-        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
-    except phonenumbers.NumberParseException:
-        return ("fixed", "mobile")
-    if kind in _MOBILE:
-        return ("mobile",)
-    if kind in _FIXED:
-        return ("fixed",)
-    return ("fixed", "mobile")
+def record_phone_kinds(phones: pl.DataFrame, key: str) -> pl.DataFrame:
+    """`key`, phone_kinds: the kinds of each row's `phones` list (rows without phones left out)."""
+    kinds = phone_kinds_frame(phones["phones"].explode())
+    return (
+        phones.select(key, "phones")
+        .explode("phones")
+        .join(kinds, left_on="phones", right_on="phone")
+        .explode("kinds")
+        .group_by(key)
+        .agg(pl.col("kinds").unique().sort().alias("phone_kinds"))
+    )
 
 
 def with_all_feature_columns(features: pl.DataFrame) -> pl.DataFrame:
@@ -105,11 +101,9 @@ def with_all_feature_columns(features: pl.DataFrame) -> pl.DataFrame:
     """
     missing = {c: t for c, t in ADDRESS_AND_EMAIL_COLUMNS.items() if c not in features.columns}
     if "phone_kinds" in missing:
-        kinds = [
-            sorted({k for n in numbers for k in phone_kinds(n)}) if numbers else None
-            for numbers in features["phones"].to_list()
-        ]
-        features = features.with_columns(pl.Series("phone_kinds", kinds, dtype=pl.List(pl.String)))
+        features = features.with_row_index("__row")
+        kinds = record_phone_kinds(features.select("__row", pl.col("phones")), "__row")
+        features = features.join(kinds, on="__row", how="left").drop("__row")
         del missing["phone_kinds"]
     return features.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in missing.items()).select(
         FEATURE_COLUMNS
@@ -168,20 +162,7 @@ def person_features(
         .group_by("record_key")
         .agg(pl.col("identifier").unique().sort().alias("phones"))
     )
-    numbers = phones["phones"].explode().drop_nulls().unique().to_list()
-    kinds = pl.DataFrame(
-        {"phone": numbers, "kinds": [list(phone_kinds(n)) for n in numbers]},
-        schema={"phone": pl.String, "kinds": pl.List(pl.String)},
-    )
-    phones = phones.join(
-        phones.explode("phones")
-        .join(kinds, left_on="phones", right_on="phone")
-        .explode("kinds")
-        .group_by("record_key")
-        .agg(pl.col("kinds").unique().sort().alias("phone_kinds")),
-        on="record_key",
-        how="left",
-    )
+    phones = phones.join(record_phone_kinds(phones, "record_key"), on="record_key", how="left")
     emails = (
         identifiers.filter(pl.col("identifier_type") == "email")
         .with_columns(pl.col("identifier").str.strip_chars().str.to_lowercase())
