@@ -80,9 +80,7 @@ def test_audit_silver_publishes_only_what_changed(lake: Environment) -> None:
     }
     assert history(lake.table_path("silver.person_records"))[0]["operation"] == "MERGE"
     published = read_table(lake, "silver.person_records")
-    assert published.filter(pl.col("record_key") == record_key)["nationality"].to_list() == [
-        "FRA"
-    ]
+    assert published.filter(pl.col("record_key") == record_key)["nationality"].to_list() == ["FRA"]
     changed = results_of(lake, "change-run").filter(
         (pl.col("check") == "expect_column_values_to_not_be_null:record_key")
         & (pl.col("asset") == "silver.person_records")
@@ -140,16 +138,53 @@ def test_a_bad_gold_row_publishes_nothing(lake: Environment) -> None:
     assert set(recorded["asset"]) == {"gold.entity_records"}  # only what was audited
 
 
+def _same(a: pl.DataFrame, b: pl.DataFrame) -> bool:
+    return a.sort(a.columns).equals(b.select(a.columns).sort(a.columns))
+
+
 def test_a_complete_run_publishes_gold_state_and_changes(lake: Environment) -> None:
     result = resolution_of(lake)
+    records, entities = result.tables["entity_records"], result.tables["entities"]
+    result.tables["entity_records"] = records.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit(0.5))
+        .otherwise(pl.col("cluster_match_probability"))
+        .alias("cluster_match_probability")
+    )
+    result.tables["entities"] = entities.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("CHANGED"))
+        .otherwise(pl.col("given_name"))
+        .alias("given_name")
+    )
+    result.tables["entity_links"] = result.tables["entity_links"].slice(1)
     before = versions(lake, LEDGERS)
     publication = publish_gold(lake, result, "good-run")
     assert publication.complete
     after = versions(lake, LEDGERS)
-    assert all(after[t] == (before[t] or 0) + 1 for t in LEDGERS), (before, after)
+    changed = [*(f"gold.{t}" for t in AUDITED_GOLD), "ops.entity_id_changes"]
+    assert all(after[t] == (before[t] or 0) + 1 for t in changed), (before, after)
+    unchanged = ["gold.entity_evidence", "ops.er_state"]  # merged by change: nothing to commit
+    assert all(after[t] == before[t] for t in unchanged), (before, after)
+    for table in GOLD_TABLES:  # Delta and the warehouse copy both equal what the run built
+        assert _same(result.tables[table], read_table(lake, f"gold.{table}")), table
+        assert _same(result.tables[table], warehouse_copy(lake, table)), table
+    merges = {t: history(lake.table_path(f"gold.{t}"))[0]["operation"] for t in AUDITED_GOLD}
+    assert set(merges.values()) == {"MERGE"}, merges
     assert publication.changes_version == after["ops.entity_id_changes"]
     appended = read_table(lake, "ops.entity_id_changes").filter(pl.col("run_id") == "good-run")
     assert appended.height == result.changes.height
     assert set(appended["model_version"]) == {result.model_version}
     assert sum(publication.change_counts.values()) == result.changes.height
     assert all(publication.audits[t].published for t in AUDITED_GOLD)
+    result.tables["entity_links"] = result.tables["entity_links"].slice(1)  # the copy is level now
+    assert publish_gold(lake, result, "next-run").complete
+    assert _same(result.tables["entity_links"], warehouse_copy(lake, "entity_links"))
+
+
+def warehouse_copy(env: Environment, table: str) -> pl.DataFrame:
+    con = duckdb.connect(str(env.warehouse), read_only=True)
+    try:
+        return pl.from_arrow(con.sql(f'select * from gold."{table}"').to_arrow_table())  # type: ignore[return-value]
+    finally:
+        con.close()

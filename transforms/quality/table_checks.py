@@ -57,7 +57,7 @@ def table_checks(
             select {listed}, count(*) as n from {base} where {present}
             group by all having count(*) > 1
         """
-        (failing,) = con.execute(f"select coalesce(sum(n), 0) from ({duplicated})").fetchone()  # type: ignore[misc]
+        (failing,) = con.execute(f"select coalesce(sum(n), 0) from ({duplicated})").fetchall()[0]
         samples = con.execute(
             f"select {listed} from ({duplicated}) order by all limit {sample}"
         ).fetchall()

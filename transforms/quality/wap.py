@@ -12,7 +12,7 @@ where the contract says so and the rows of quarantined persons left out of their
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -20,7 +20,7 @@ import polars as pl
 
 from transforms.config import Environment
 from transforms.contract import CHILDREN_OF_PERSONS, LINEAGE_CHECKED, SILVER_TABLES, TABLE_KEYS
-from transforms.delta_io import write_commit
+from transforms.delta_io import current_version, write_commit
 from transforms.duckdb_settings import connect
 from transforms.locks import warehouse_lock
 from transforms.publish import publish_frames, read_warehouse_table
@@ -50,6 +50,8 @@ class Audit:
     checks: list[dict[str, object]] = field(default_factory=list)
     quarantined_keys: set[str] = field(default_factory=set)
     changed: bool = True  # False: published as it was (no commit, nothing downstream to redo)
+    previous_version: int | None = None  # the published Delta version the change was taken from
+    merged_keys: list[str] | None = None  # keys whose rows a merge replaced; None: written whole
 
 
 def staging_path(env: Environment, layer: str, table: str) -> StoragePath:
@@ -245,30 +247,70 @@ def _audit_silver_table(
     exclude_keys: set[str],
     full_refresh: bool,
 ) -> Audit:
-    name, key, relation = f"silver.{table}", TABLE_KEYS[table], f'silver."{table}"'
+    lineage = (
+        (lambda frame: silver_to_bronze(env, frame, f"{table}_to_bronze"))
+        if table in LINEAGE_CHECKED
+        else None
+    )
+    return audit_change(
+        env,
+        con,
+        "silver",
+        table,
+        run_id,
+        exclude_keys=exclude_keys,
+        whole=full_refresh,
+        lineage=lineage,
+    )
+
+
+def audit_change(
+    env: Environment,
+    con: duckdb.DuckDBPyConnection,
+    layer: str,
+    table: str,
+    run_id: str,
+    *,
+    exclude_keys: set[str] = frozenset(),  # type: ignore[assignment]
+    whole: bool = False,
+    lineage: Callable[[pl.DataFrame], LineageResult] | None = None,
+) -> Audit:
+    """Write-audit-publish the table `<layer>."<table>"` of `con` by its change against Delta.
+
+    The rows of every key that differs from the published Delta table (all rows when nothing is
+    published, its columns differ or `whole`) are staged, validated by the row-level
+    expectations and `lineage`, and held in quarantine where they fail; keys and row counts are
+    checked in SQL over the whole relation. The Delta table is then merged in one commit (none
+    when nothing changed), or written whole. Rows of `exclude_keys` and quarantined rows are
+    withheld: left out of Delta and deleted from the relation, which ends equal to what was
+    published (`audit.merged_keys` names the keys whose rows the merge replaced).
+    """
+    name, key, relation = f"{layer}.{table}", TABLE_KEYS[table], f'{layer}."{table}"'
     path = env.table_path(name)
-    change = table_change(con, relation, key, None if full_refresh else path)
+    audit_from = None if whole else path
+    change = table_change(con, relation, key, audit_from)
     frame = change.rows
     con.register("__excluded", pl.DataFrame({"k": sorted(exclude_keys)}, schema={"k": pl.String}))
     excluded_sql = f'"{key}" in (select k from __excluded)'
     excluded = int(
-        con.execute(f"select count(*) from {relation} where {excluded_sql}").fetchone()[0]
-    )  # type: ignore[index]
+        con.execute(f"select count(*) from {relation} where {excluded_sql}").fetchall()[0][0]
+    )
     if exclude_keys:
         frame = frame.filter(~pl.col(key).is_in(sorted(exclude_keys)))
     audit = Audit(
         name,
-        stage_candidate(env, "silver", table, frame, run_id),
+        stage_candidate(env, layer, table, frame, run_id),
         published=False,
         excluded_with_parent=excluded,
+        previous_version=current_version(path),
     )
-    suite = load_suite(env.expectations_dir / "silver" / f"{table}.json")
+    suite = load_suite(env.expectations_dir / layer / f"{table}.json")
     outcome = validate(frame, row_level_suite(suite), key_column=key)
     save_outcome(env, name, outcome)
     audit.checks = check_rows(name, outcome, frame.height)
     audit.checks += table_checks(con, relation, suite, name, exclude=excluded_sql)
-    if table in LINEAGE_CHECKED:
-        audit.checks.append(_lineage_row(name, silver_to_bronze(env, frame, f"{table}_to_bronze")))
+    if lineage is not None:
+        audit.checks.append(_lineage_row(name, lineage(frame)))
     audit.blocking_failed = blocking_failures(audit.checks)
     if audit.blocking_failed:
         con.unregister("__excluded")
@@ -278,15 +320,15 @@ def _audit_silver_table(
     withheld = exclude_keys | audit.quarantined_keys  # not published: their old rows go too
     if change.whole:
         version = write_commit(path, frame.to_arrow(), mode="overwrite", metadata=metadata)
-        audit.changed = True
+        audit.changed, audit.merged_keys = True, None
     else:
         keys = sorted(set(change.keys or []) | published_keys(path, key, withheld))
         version = merge_change(path, key, keys, frame, metadata)
-        audit.changed = bool(keys)
+        audit.changed, audit.merged_keys = bool(keys), keys
     con.register("__withheld", pl.DataFrame({"k": sorted(withheld)}, schema={"k": pl.String}))
     con.execute(f'delete from {relation} where "{key}" in (select k from __withheld)')
     con.unregister("__withheld")
     con.unregister("__excluded")
     audit.published, audit.published_version = True, version
-    audit.rows = int(con.execute(f"select count(*) from {relation}").fetchone()[0])  # type: ignore[index]
+    audit.rows = int(con.execute(f"select count(*) from {relation}").fetchall()[0][0])
     return audit

@@ -1,11 +1,15 @@
 """The gold publish protocol: one resolution run reaches analysts whole or not at all.
 
-1. Audit the `AUDITED_GOLD` tables in order (write-audit-publish, `transforms.quality.wap`);
-   `entity_records` also has its lineage to `silver.person_records` checked.
+1. Audit the `AUDITED_GOLD` tables in order (write-audit-publish, `transforms.quality.wap`) by
+   their change: only the rows of keys that differ from the published table are validated and
+   merged (`audit_change`, `transforms/publish_changes.py`), keys and counts are checked in SQL
+   over the whole table; `entity_records` also has its changed rows traced to
+   `silver.person_records`.
 2. Stop at the first table that fails a blocking check: the tables after it are not audited and
    the last good gold stays as it is (tables before it were published by their own audit).
 3. Only when every audited table was published (`complete`) are `gold.entity_evidence` and
-   `ops.er_state` published and the run's entity-id changes appended to `ops.entity_id_changes`.
+   `ops.er_state` published (merged by change too) and the run's entity-id changes appended to
+   `ops.entity_id_changes`.
 4. Every check result of the tables audited is recorded in `ops.quality_results`.
 """
 
@@ -15,18 +19,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import polars as pl
+from deltalake import DeltaTable
 
 from transforms.config import Environment
 from transforms.contract import AUDITED_GOLD, TABLE_KEYS
-from transforms.delta_io import read_table
-from transforms.publish import append_frame, publish_frames
+from transforms.delta_io import read_where_in
+from transforms.publish import append_frame
+from transforms.publish_changes import candidate_tables, mirror_to_warehouse, publish_change
 from transforms.quality.lineage import gold_to_silver
 from transforms.quality.results import record_results
-from transforms.quality.suites import load_suite
-from transforms.quality.wap import Audit, audit_publish
+from transforms.quality.wap import Audit, audit_change
 from transforms.resolve.pipeline import Resolution
+from transforms.storage import StoragePath
 
 CHANGES_TABLE = "ops.entity_id_changes"
+EVIDENCE_KEY = "record_key_l"  # gold.entity_evidence is merged by the left record of each pair
 NOT_AUDITED = "not audited: an earlier gold table failed its audit"
 
 
@@ -75,32 +82,50 @@ def stamped_changes(result: Resolution, run_id: str) -> pl.DataFrame:
 
 def publish_gold(env: Environment, result: Resolution, run_id: str) -> GoldPublication:
     """Audit and publish one resolution run's gold tables (the protocol of the module docstring)."""
-    persons = read_table(env, "silver.person_records", columns=["record_key"])
+    persons = env.table_path("silver.person_records")
     audits: dict[str, Audit] = {}
-    for table in AUDITED_GOLD:
-        frame = result.tables[table]
-        audits[table] = audit_publish(
-            env,
-            "gold",
-            table,
-            frame,
-            load_suite(env.expectations_dir / "gold" / f"{table}.json"),
-            run_id,
-            key=TABLE_KEYS[table],
-            lineage=gold_to_silver(frame, persons) if table == "entity_records" else None,
-        )
-        if not audits[table].published:
-            break  # the last good gold stays as it is; nothing further is published
-    record_results(env, [c for a in audits.values() for c in a.checks], run_id)
-    complete = len(audits) == len(AUDITED_GOLD) and all(a.published for a in audits.values())
-    changes = stamped_changes(result, run_id)
-    version = -1
-    if complete:
-        publish_frames(
-            env, "gold", {"entity_evidence": result.tables["entity_evidence"]}, run_id=run_id
-        )
-        publish_frames(env, "ops", {"er_state": result.state}, run_id=run_id, warehouse=False)
-        version = append_frame(env, CHANGES_TABLE, changes, run_id=run_id)
+    con = candidate_tables(env, "gold", result.tables)
+    try:
+        for table in AUDITED_GOLD:
+            lineage = (
+                (lambda frame: gold_to_silver(frame, _persons_of(persons, frame)))
+                if table == "entity_records"
+                else None
+            )
+            audit = audit_change(env, con, "gold", table, run_id, lineage=lineage)
+            audits[table] = audit
+            if not audit.published:
+                break  # the last good gold stays as it is; nothing further is published
+            mirror_to_warehouse(
+                env,
+                con,
+                "gold",
+                table,
+                TABLE_KEYS[table],
+                audit.merged_keys,
+                audit.previous_version,
+                audit.published_version,  # type: ignore[arg-type]
+            )
+        record_results(env, [c for a in audits.values() for c in a.checks], run_id)
+        complete = len(audits) == len(AUDITED_GOLD) and all(a.published for a in audits.values())
+        changes = stamped_changes(result, run_id)
+        version = -1
+        if complete:
+            publish_change(env, con, "gold", "entity_evidence", EVIDENCE_KEY, run_id)
+            state = candidate_tables(env, "ops", {"er_state": result.state})
+            try:
+                publish_change(env, state, "ops", "er_state", "record_key", run_id, warehouse=False)
+            finally:
+                state.close()
+            version = append_frame(env, CHANGES_TABLE, changes, run_id=run_id)
+    finally:
+        con.close()
     for table in AUDITED_GOLD:
         audits.setdefault(table, not_audited(table))
     return GoldPublication(audits, complete, changes, version)
+
+
+def _persons_of(path: StoragePath, records: pl.DataFrame) -> pl.DataFrame:
+    """The silver person records `records` name (read by a pushed-down filter)."""
+    keys = sorted(set(records["record_key"].to_list()))
+    return pl.from_arrow(read_where_in(DeltaTable(str(path)), ["record_key"], "record_key", keys))  # type: ignore[return-value]
