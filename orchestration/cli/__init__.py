@@ -4,6 +4,7 @@ from orchestration.cli import (  # noqa: F401  (register commands on `app`)
     cut_commands,
     er_commands,
     governance_commands,
+    network_commands,
     quality_commands,
     search_commands,
     sql_commands,
