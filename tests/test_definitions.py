@@ -37,7 +37,13 @@ EXPECTED_KEYS = (
     | {"cuts/rocu_north", "cuts/rocu_south"}
     | {
         f"gold/{table}"
-        for table in ("entities", "entity_records", "entity_links", "entity_evidence")
+        for table in (
+            "entities",
+            "entity_records",
+            "entity_links",
+            "entity_evidence",
+            "generic_values",
+        )
     }
 )
 # Steps that open the DuckDB warehouse (one process per file) and so hold its pool.

@@ -30,7 +30,13 @@ person takes its rows in these tables with it."""
 LINEAGE_CHECKED: tuple[str, ...] = ("person_records", "comms_events")
 """Silver tables whose every row is traced back to its bronze row before publication."""
 
-GOLD_TABLES: tuple[str, ...] = ("entities", "entity_records", "entity_links", "entity_evidence")
+GOLD_TABLES: tuple[str, ...] = (
+    "entities",
+    "entity_records",
+    "entity_links",
+    "entity_evidence",
+    "generic_values",
+)
 """The gold tables one resolution run publishes."""
 
 AUDITED_GOLD: tuple[str, ...] = ("entity_records", "entities", "entity_links")
@@ -61,6 +67,12 @@ LinkType = Literal["shared_address", "shared_phone", "called"]
 LINK_TYPES: tuple[str, ...] = get_args(LinkType)
 SHARED_ADDRESS, SHARED_PHONE, CALLED = LINK_TYPES
 
+# --- identifier kinds (gold.generic_values) -------------------------------------------------
+
+IdentifierKind = Literal["phone", "address", "email", "document"]
+IDENTIFIER_KINDS: tuple[str, ...] = get_args(IdentifierKind)
+PHONE, ADDRESS, EMAIL, DOCUMENT = IDENTIFIER_KINDS
+
 # --- classifications ------------------------------------------------------------------------
 
 Classification = Literal["OFFICIAL", "SECRET", "TOP_SECRET"]
@@ -80,6 +92,16 @@ def rank_expr(column: str | pl.Expr) -> pl.Expr:
     return expr.replace_strict(
         CLASSIFICATION_RANK, default=ABOVE_ALL, return_dtype=pl.Int64
     ).fill_null(ABOVE_ALL)
+
+
+def highest_classification(column: str) -> pl.Expr:
+    """The highest classification of `column` in a group (an aggregation; levels must be known)."""
+    return (
+        pl.col(column)
+        .replace_strict(CLASSIFICATION_RANK, return_dtype=pl.Int64)
+        .max()
+        .replace_strict(RANK_TO_CLASS, return_dtype=pl.String)
+    )
 
 
 def highest(levels: Iterable[str]) -> str:

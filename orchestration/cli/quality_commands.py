@@ -9,7 +9,9 @@ import typer
 
 from orchestration.cli.app import app
 from orchestration.cli.output import console, print_frame
-from transforms.config import get_environment
+from transforms.config import Environment, get_environment
+
+GENERIC_SHOWN = 20  # generic values listed, most records first
 
 
 @app.command()
@@ -70,3 +72,27 @@ def quality(
             console.print(f"  inspect: lakehouse quality --rows {table}", soft_wrap=True)
     if not failing.height and not rejected.height and not held.height:
         console.print("clean: no failing checks, no quarantined deliveries or rows")
+    _print_generic_values(env)
+
+
+def _print_generic_values(env: Environment) -> None:
+    """gold.generic_values, most records first: identifiers left out of entity resolution."""
+    from transforms.delta_io import read_path
+
+    generic = read_path(env.table_path("gold.generic_values"))
+    if generic is None or generic.height == 0:
+        return
+    shown = generic.sort(["records", "identifier_kind", "value"], descending=[True, False, False])
+    print_frame(
+        shown.head(GENERIC_SHOWN).select(
+            "identifier_kind", "value", "records", "entities", "threshold", "classification"
+        ),
+        title=f"generic values: {generic.height} identifiers held by more records than their "
+        "threshold, left out of entity resolution and links",
+    )
+    if generic.height > GENERIC_SHOWN:
+        console.print(
+            f"  {generic.height - GENERIC_SHOWN} more: lakehouse sql "
+            "'select * from gold.generic_values order by records desc' --user U --purpose P --task REF",
+            soft_wrap=True,
+        )

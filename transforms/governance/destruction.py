@@ -32,6 +32,8 @@ from transforms.governance.purge import (
 from transforms.locks import warehouse_lock
 from transforms.publish import append_frame
 from transforms.resolve import gold
+from transforms.resolve.config import load_resolution_config
+from transforms.resolve.generic_values import generic_holders, generic_values, identifier_values
 from transforms.spark.session import RECORD_COPY_FOLDERS
 from transforms.storage import (
     StoragePath,
@@ -168,22 +170,31 @@ def _purge_derived_tables(
 
 
 def _gold_replacements(env: Environment) -> dict[str, pl.DataFrame]:
-    """Entities and links rebuilt from what remains (names and evidence may come from destroyed rows)."""
+    """Entities, links and generic values rebuilt from what remains (names, evidence and counts
+    may come from destroyed rows)."""
     records = read_path(env.table_path("gold.entity_records"))
     persons = read_path(env.table_path("silver.person_records"))
     if records is None or persons is None:
         return {}
     silver = {
         t: read_path(env.table_path(f"silver.{t}"))
-        for t in ("addresses", "comms_identifiers", "comms_events")
+        for t in ("addresses", "comms_identifiers", "comms_events", "document_identifiers")
     }
     if any(v is None for v in silver.values()):
         return {"gold.entities": gold.entities(records, persons)}
+    addresses, identifiers = silver["addresses"], silver["comms_identifiers"]
+    assert addresses is not None and identifiers is not None
+    assert silver["comms_events"] is not None and silver["document_identifiers"] is not None
+    holders = generic_holders(
+        identifier_values(persons, addresses, identifiers, silver["document_identifiers"]),
+        load_resolution_config(env.catalogue_dir).generic_values,
+    )
     return {
         "gold.entities": gold.entities(records, persons),
         "gold.entity_links": gold.entity_links(
-            records, silver["addresses"], silver["comms_identifiers"], silver["comms_events"]
-        ),  # type: ignore[arg-type]
+            records, addresses, identifiers, silver["comms_events"], holders
+        ),
+        "gold.generic_values": generic_values(holders, records),
     }
 
 

@@ -40,6 +40,19 @@ class Retrain(_Strict):
     record_growth: float | None = Field(default=None, gt=0)
 
 
+class GenericValues(_Strict):
+    """The most records one identifier may have before it is generic, per identifier kind.
+
+    A value held by more records than its kind's number (a switchboard, a hostel's address, a
+    test passport number) is no evidence about who anyone is (transforms/resolve/generic_values.py).
+    """
+
+    phone: int = Field(ge=2)
+    address: int = Field(ge=2)
+    email: int = Field(ge=2)
+    document: int = Field(ge=2)
+
+
 class ResolutionConfig(_Strict):
     threshold_match_probability: float = Field(gt=0, lt=1)
     evidence_threshold: float = Field(gt=0, lt=1)
@@ -48,6 +61,7 @@ class ResolutionConfig(_Strict):
     blocking: Blocking
     training: Training
     retrain: Retrain = Field(default_factory=Retrain)
+    generic_values: GenericValues
 
     @model_validator(mode="after")
     def _evidence_covers_clustering(self) -> ResolutionConfig:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.contract import CALLED, CLASSIFICATION_RANK, SHARED_ADDRESS, SHARED_PHONE
+from transforms.contract import (
+    ADDRESS,
+    CALLED,
+    CLASSIFICATION_RANK,
+    PHONE,
+    SHARED_ADDRESS,
+    SHARED_PHONE,
+    highest_classification,
+)
 from transforms.contract import RANK_TO_CLASS as RANK_TO_CLASS  # re-exported
-
-MAX_ENTITIES_PER_SHARED_VALUE = 25  # a tower block or a switchboard number links nobody
-
-
-def _highest(column: str) -> pl.Expr:
-    return (
-        pl.col(column)
-        .replace_strict(CLASSIFICATION_RANK, return_dtype=pl.Int64)
-        .max()
-        .replace_strict(RANK_TO_CLASS, return_dtype=pl.String)
-    )
+from transforms.resolve.generic_values import address_value
 
 
 def entity_records(
@@ -78,7 +76,7 @@ def entities(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
             _mode("date_of_birth").alias("date_of_birth"),
             pl.len().cast(pl.Int64).alias("record_count"),
             pl.col("source_dataset").unique().sort().alias("datasets"),
-            _highest("classification").alias("classification"),
+            highest_classification("classification").alias("classification"),
         )
         .sort("entity_id")
     )
@@ -86,9 +84,7 @@ def entities(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
 
 def _shared(values: pl.DataFrame, key: str, link_type: str) -> pl.DataFrame:
     """Links between distinct entities that share a value (address or phone)."""
-    per_value = values.unique(["entity_id", key]).filter(
-        pl.len().over(key).is_between(2, MAX_ENTITIES_PER_SHARED_VALUE)
-    )
+    per_value = values.unique(["entity_id", key])
     pairs = per_value.join(per_value, on=key, suffix="_b").filter(
         pl.col("entity_id") < pl.col("entity_id_b")
     )
@@ -97,8 +93,8 @@ def _shared(values: pl.DataFrame, key: str, link_type: str) -> pl.DataFrame:
         .agg(
             pl.len().cast(pl.Float64).alias("weight"),
             pl.col(key).sort().str.join("; ").alias("evidence"),
-            _highest("classification").alias("classification"),
-            _highest("classification_b").alias("classification_b"),
+            highest_classification("classification").alias("classification"),
+            highest_classification("classification_b").alias("classification_b"),
         )
         .select(
             pl.col("entity_id").alias("entity_id_a"),
@@ -118,25 +114,47 @@ def _shared(values: pl.DataFrame, key: str, link_type: str) -> pl.DataFrame:
     )
 
 
+def _not_generic(values: pl.DataFrame, key: str, kind: str, generic: pl.DataFrame) -> pl.DataFrame:
+    listed = generic.filter(pl.col("identifier_kind") == kind).select(pl.col("value").alias(key))
+    return values.join(listed.unique(), on=key, how="anti")
+
+
 def entity_links(
-    records: pl.DataFrame, addresses: pl.DataFrame, identifiers: pl.DataFrame, events: pl.DataFrame
+    records: pl.DataFrame,
+    addresses: pl.DataFrame,
+    identifiers: pl.DataFrame,
+    events: pl.DataFrame,
+    generic: pl.DataFrame,
 ) -> pl.DataFrame:
-    """shared_address, shared_phone and called links between entities, with their evidence."""
+    """shared_address, shared_phone and called links between entities, with their evidence.
+
+    A value in `generic` (gold.generic_values: identifier_kind, value) links nobody: a care
+    home's address, or a switchboard number, neither shared nor as a call's end. That is the
+    one rule for over-shared values; the number of entities holding a value is not another
+    (it depends on the clustering the links sit beside, and a household's landline stays a
+    link however its members were resolved).
+    """
     ids = records.select("record_key", "entity_id")
-    address_values = (
+    address_values = _not_generic(
         addresses.filter(pl.col("postcode").is_not_null())
         .join(ids, on="record_key")
         .select(
             "entity_id",
-            (pl.col("address_line").fill_null("") + ", " + pl.col("postcode")).alias("address"),
+            address_value().alias("address"),
             "classification",
-        )
+        ),
+        "address",
+        ADDRESS,
+        generic,
     )
     phones = identifiers.filter(pl.col("identifier_type") == "phone").join(ids, on="record_key")
-    phone_values = phones.select("entity_id", pl.col("identifier").alias("phone"), "classification")
-    owners = phone_values.unique(["entity_id", "phone"]).filter(
-        pl.len().over("phone") <= MAX_ENTITIES_PER_SHARED_VALUE
+    phone_values = _not_generic(
+        phones.select("entity_id", pl.col("identifier").alias("phone"), "classification"),
+        "phone",
+        PHONE,
+        generic,
     )
+    owners = phone_values.unique(["entity_id", "phone"])
     calls = (
         events.filter(pl.col("caller").is_not_null() & pl.col("callee").is_not_null())
         .join(
@@ -162,7 +180,7 @@ def entity_links(
                 + " s; "
                 + pl.col("event_key").sort().head(5).str.join(" ")
             ).alias("evidence"),
-            _highest("classification").alias("classification"),
+            highest_classification("classification").alias("classification"),
         )
         .select(
             "entity_id_a",

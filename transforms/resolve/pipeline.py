@@ -20,8 +20,14 @@ from transforms.resolve.clustering import (
     MAX_COMPONENT_RECORDS,
     constrained_clusters,
 )
-from transforms.resolve.config import ResolutionConfig
+from transforms.resolve.config import ResolutionConfig, load_resolution_config
 from transforms.resolve.features import person_features
+from transforms.resolve.generic_values import (
+    generic_holders,
+    generic_values,
+    identifier_values,
+    without_generic,
+)
 from transforms.resolve.registry import StoredModel, approved_model
 from transforms.resolve.scoring import (
     Scored,
@@ -74,15 +80,25 @@ def settled_clusters(
     )
 
 
-def silver_features(env: Environment) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+GENERIC_HOLDERS = "generic_value_holders"
+"""The key of `silver_features`' second result holding `generic_holders` (not a silver table)."""
+
+
+def silver_features(
+    env: Environment, config: ResolutionConfig | None = None
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """The Splink input without generic values, and the silver tables (with `GENERIC_HOLDERS`)."""
     silver = {name: read_table(env, f"silver.{name}") for name in SILVER_TABLES}
+    config = config or load_resolution_config(env.catalogue_dir)
+    persons = silver["person_records"]
+    addresses, identifiers = silver["addresses"], silver["comms_identifiers"]
+    documents = silver["document_identifiers"]
+    values = identifier_values(persons, addresses, identifiers, documents)
+    holders = generic_holders(values, config.generic_values)
     features = person_features(
-        silver["person_records"],
-        silver["addresses"],
-        silver["comms_identifiers"],
-        silver["document_identifiers"],
+        persons, *without_generic(addresses, identifiers, documents, holders)
     )
-    return features, silver
+    return features, {**silver, GENERIC_HOLDERS: holders}
 
 
 def resolve(
@@ -94,7 +110,7 @@ def resolve(
 ) -> Resolution:
     """One resolution run over the current silver tables."""
     model = model or approved_model(env)
-    features, silver = silver_features(env)
+    features, silver = silver_features(env, config)
     hashes = feature_hashes(features)
     previous_state = read_path(env.table_path("ops.er_state"))
     previous_edges = read_path(env.table_path("gold.entity_evidence"))
@@ -146,11 +162,16 @@ def resolve(
         "entity_records": records,
         "entities": gold.entities(records, silver["person_records"]),
         "entity_links": gold.entity_links(
-            records, silver["addresses"], silver["comms_identifiers"], silver["comms_events"]
+            records,
+            silver["addresses"],
+            silver["comms_identifiers"],
+            silver["comms_events"],
+            silver[GENERIC_HOLDERS],
         ),
         "entity_evidence": gold.entity_evidence(
             scored.edges.filter(pl.col("match_probability") >= config.evidence_threshold), records
         ),
+        "generic_values": generic_values(silver[GENERIC_HOLDERS], records),
     }
     state = (
         hashes.join(clusters.select("unique_id", *SETTLED_COLUMNS), on="unique_id", how="left")

@@ -7,9 +7,9 @@
    `silver.person_records`.
 2. Stop at the first table that fails a blocking check: the tables after it are not audited and
    the last good gold stays as it is (tables before it were published by their own audit).
-3. Only when every audited table was published (`complete`) are `gold.entity_evidence` and
-   `ops.er_state` published (merged by change too) and the run's entity-id changes appended to
-   `ops.entity_id_changes`.
+3. Only when every audited table was published (`complete`) are `gold.entity_evidence`,
+   `gold.generic_values` and `ops.er_state` published (merged by change too) and the run's
+   entity-id changes appended to `ops.entity_id_changes`.
 4. Every check result of the tables audited is recorded in `ops.quality_results`.
 """
 
@@ -34,6 +34,7 @@ from transforms.storage import StoragePath
 
 CHANGES_TABLE = "ops.entity_id_changes"
 EVIDENCE_KEY = "record_key_l"  # gold.entity_evidence is merged by the left record of each pair
+GENERIC_KEY = "value"  # gold.generic_values is merged by value (a value's rows of every kind)
 NOT_AUDITED = "not audited: an earlier gold table failed its audit"
 
 
@@ -112,6 +113,7 @@ def publish_gold(env: Environment, result: Resolution, run_id: str) -> GoldPubli
         version = -1
         if complete:
             publish_change(env, con, "gold", "entity_evidence", EVIDENCE_KEY, run_id)
+            publish_change(env, con, "gold", "generic_values", GENERIC_KEY, run_id)
             state = candidate_tables(env, "ops", {"er_state": result.state})
             try:
                 publish_change(env, state, "ops", "er_state", "record_key", run_id, warehouse=False)
