@@ -325,3 +325,41 @@ def test_clusters_are_reused_only_under_the_same_clustering_settings() -> None:
     assert kept is not None and kept["unique_id"].to_list() == ["a"]  # b changed
     assert settled_clusters(state, set(), clustering_settings(0.6, ["electoral_roll"])) is None
     assert settled_clusters(state.drop("clustering"), set(), settings) is None
+
+
+def test_stewards_must_link_joins_components_and_merges_first() -> None:
+    """m and n are in different candidate components with strongly disagreeing evidence; a
+    must-link merges them anyway (scored by the model, not assumed), and is traced as forced."""
+    features = _features([("m", "s1"), ("n", "s2"), ("o", "s3")])
+    edges = _edges([("n", "o", 12.0)])
+    model = Model(
+        {frozenset(("m", "n")): -15.0, frozenset(("m", "o")): -15.0, frozenset(("n", "o")): 12.0}
+    )
+    must = pl.DataFrame({"unique_id_l": ["n"], "unique_id_r": ["m"]})
+    plain = constrained_clusters(features, edges, 0.5, [], score_pairs=model)
+    assert _groups(plain) == {frozenset({"m"}), frozenset({"n", "o"})}
+    forced = constrained_clusters(features, edges, 0.5, [], score_pairs=model, must_link=must)
+    assert frozenset({"m", "n"}) <= next(g for g in _groups(forced) if "m" in g)
+    trace = forced.filter(pl.col("merge_step").is_not_null()).sort("merge_step")
+    assert trace["unique_id"][0] == "n" and trace["merge_into"][0] == "m"
+    assert trace["merge_forced"][0] is True
+
+
+def test_a_cannot_link_holds_through_a_third_record_under_a_must_link() -> None:
+    features = _features([("a", "s1"), ("b", "s2"), ("c", "s3")])
+    edges = _edges([("a", "b", 20.0), ("b", "c", 20.0), ("a", "c", 20.0)])
+    refused = pl.DataFrame({"unique_id_l": ["a"], "unique_id_r": ["c"]})
+    must = pl.DataFrame({"unique_id_l": ["b"], "unique_id_r": ["c"]})
+    clusters = constrained_clusters(features, edges, 0.2, [], cannot_link=refused, must_link=must)
+    assert _groups(clusters) == {frozenset({"b", "c"}), frozenset({"a"})}
+
+
+def test_merges_are_traced_in_order_with_their_evidence() -> None:
+    features = _features([("x", "s1"), ("y", "s2"), ("z", "s3"), ("w", "s4")])
+    edges = _edges([("x", "y", 10.0), ("x", "z", 9.0), ("y", "z", -3.0), ("z", "w", -4.0)])
+    clusters = constrained_clusters(features, edges, 0.5, [])
+    trace = clusters.filter(pl.col("merge_step").is_not_null()).sort("merge_step")
+    assert trace["unique_id"].to_list() == ["y", "z"]  # x-y (10) first, then z joins (9-3)/2
+    assert trace["merge_into"].to_list() == ["x", "x"]
+    assert trace["merge_evidence"].to_list() == pytest.approx([10.0, 3.0])
+    assert not any(trace["merge_forced"].to_list())

@@ -8,6 +8,7 @@ from orchestration.cli import (  # noqa: F401  (register commands on `app`)
     quality_commands,
     search_commands,
     sql_commands,
+    steward_commands,
 )
 from orchestration.cli.app import app
 

@@ -16,15 +16,17 @@ from orchestration.cli.app import app
 from orchestration.cli.output import console, fail, print_frame
 from orchestration.cli.sql_commands import _flat, _json_value
 from transforms.config import get_environment
+from transforms.governance.access import governed
 from transforms.governance.audit import audit
 from transforms.resolve.network import (
     DEFAULT_MAX_HOPS,
     NETWORK_TABLES,
     Paths,
-    audited_network,
-    audited_paths,
+    neighbourhood,
     network_request,
     path_request,
+    read_gold,
+    shortest_paths,
     to_graphml,
 )
 
@@ -51,17 +53,28 @@ def network_command(
     env = get_environment()
     _check_format(output_format, "network", network_request(entity, hops), user, purpose)
     try:
-        found = audited_network(env, entity, hops, user=user, purpose=purpose)
+        nodes, edges = governed(
+            env,
+            user=user,
+            purpose=purpose,
+            action="network",
+            detail=network_request(entity, hops),
+            tables=list(NETWORK_TABLES),
+            call=lambda person: neighbourhood(
+                *read_gold(env), entity, hops, person.clearance, user=user
+            ),
+            rows=lambda found: found[0].height + found[1].height,
+        )
     except (ValueError, LookupError) as exc:  # refused, not visible, no gold yet: audited
         fail(str(exc))
     within = f"within {hops} hop{'s' if hops != 1 else ''} of {entity}"
-    summary = f"{found.nodes.height - 1} entities and {found.edges.height} links {within} (audited)"
+    summary = f"{nodes.height - 1} entities and {edges.height} links {within} (audited)"
     if output_format == "table":
-        print_frame(found.nodes, title=f"entities {within}")
-        print_frame(found.edges, title="links")
+        print_frame(nodes, title=f"entities {within}")
+        print_frame(edges, title="links")
         console.print(summary)
         return
-    _emit(output_format, found.nodes, found.edges, summary)
+    _emit(output_format, nodes, edges, summary)
 
 
 @app.command("path")
@@ -79,7 +92,18 @@ def path_command(
     env = get_environment()
     _check_format(output_format, "path", path_request(source, target, max_hops), user, purpose)
     try:
-        paths = audited_paths(env, source, target, user=user, purpose=purpose, max_hops=max_hops)
+        paths = governed(
+            env,
+            user=user,
+            purpose=purpose,
+            action="path",
+            detail=path_request(source, target, max_hops),
+            tables=list(NETWORK_TABLES),
+            call=lambda person: shortest_paths(
+                *read_gold(env), source, target, person.clearance, max_hops=max_hops, user=user
+            ),
+            rows=lambda found: found.edges.height,
+        )
     except (ValueError, LookupError) as exc:
         fail(str(exc))
     summary = _path_summary(paths, max_hops, user)

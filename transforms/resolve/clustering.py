@@ -24,8 +24,15 @@ on the pair it never looks at when clustering by single links. So:
    outweigh the father-son pairs' disagreeing dates of birth, and a directory entry with no
    date of birth does not dilute the dates the other records agree on.
 4. **Hard constraints** are declared facts only, never values: two records of a
-   `duplicate_free` dataset are never in one entity, nor are any pair given as cannot-link
-   (`cannot_link`, the hook for stewards' decisions). A merge that would break one is skipped.
+   `duplicate_free` dataset are never in one entity, nor are any pair a steward declared
+   cannot-link (`cannot_link`, transforms/resolve/decisions.py). A merge that would break one is
+   skipped, so a cannot-link holds through a third record too. Pairs a steward declared
+   must-link (`must_link`) join one candidate component and are merged first, before any
+   evidence is weighed; the loop then goes on from there.
+
+Each merge is recorded (`MERGE_COLUMNS` on the record whose cluster was absorbed: the step, the
+record of the cluster it joined, the evidence between the two clusters, whether a must-link
+forced it), so `lakehouse explain` shows the order the clustering merged an entity's records.
 
 A component larger than `MAX_COMPONENT_RECORDS` (a switchboard number, a tower block) would cost
 the square of its size to score: it is first cut into pieces of at most that many records by
@@ -44,6 +51,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -54,6 +62,11 @@ from transforms.resolve.settings import HELD_SEVERAL
 
 MAX_COMPONENT_RECORDS = 200
 COMPONENT = "er_component"  # the column naming a record's candidate component
+MERGE_COLUMNS = ("merge_step", "merge_into", "merge_evidence", "merge_forced")
+"""Per record whose cluster was absorbed by another: the merge's step in its component (from
+0), the smallest record of the cluster it joined, the evidence between them (match weight
+less the threshold's), and whether a steward's must-link forced it. Null for the rest."""
+_MUST_WEIGHT = 1e9  # a must-link outranks every scored link when a big component is cut
 # Probabilities are clipped this far from 0 and 1 when a pair carries no match weight.
 _EPSILON = 1e-12
 
@@ -143,11 +156,13 @@ def candidate_components(
     edges: pl.DataFrame,
     threshold: float,
     max_records: int = MAX_COMPONENT_RECORDS,
+    must_link: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """unique_id, source_dataset, COMPONENT (the smallest unique_id of it), sorted by unique_id.
 
-    Components connect records through pairs at or above `threshold`; one of more than
-    `max_records` records is cut on its weakest links into pieces of at most that size.
+    Components connect records through pairs at or above `threshold` and `must_link` pairs; one
+    of more than `max_records` records is cut on its weakest links into pieces of at most that
+    size (a must-link is the strongest link there is).
     """
     records = (
         features.select("unique_id", "source_dataset")
@@ -156,10 +171,14 @@ def candidate_components(
         .with_columns(pl.col("index").cast(pl.Int64))
     )
     index = records.select("unique_id", "index")
+    links = edges.filter(pl.col("match_probability") >= threshold).pipe(_oriented)
+    if must_link is not None and must_link.height:
+        forced = must_link.select(
+            "unique_id_l", "unique_id_r", pl.lit(_MUST_WEIGHT).alias("match_weight")
+        ).pipe(_oriented)
+        links = pl.concat([forced, links]).unique(["unique_id_l", "unique_id_r"], keep="first")
     strong = (
-        edges.filter(pl.col("match_probability") >= threshold)
-        .pipe(_oriented)
-        .join(index.rename({"unique_id": "unique_id_l", "index": "index_l"}), on="unique_id_l")
+        links.join(index.rename({"unique_id": "unique_id_l", "index": "index_l"}), on="unique_id_l")
         .join(index.rename({"unique_id": "unique_id_r", "index": "index_r"}), on="unique_id_r")
         .select("index_l", "index_r", "match_weight")
     )
@@ -231,13 +250,18 @@ def component_pair_weights(
     return pl.concat([known, filled], how="diagonal_relaxed")
 
 
+Merge = tuple[int, int, float, bool]
+"""One merge of `_average_linkage`: (kept cluster, absorbed cluster, evidence, forced)."""
+
+
 def _average_linkage(
     base: np.ndarray,
     terms: np.ndarray,
     known: np.ndarray,
     best_of: np.ndarray,
     forbidden: np.ndarray,
-) -> np.ndarray:
+    must: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[Merge]]:
     """Merge the two clusters with the most evidence between them while it is positive.
 
     The evidence between two clusters is the mean `base` of the pairs between them plus one
@@ -247,8 +271,9 @@ def _average_linkage(
     counts its mean; one of something a person holds several of over time (`best_of[c]`:
     addresses, phones) counts its best pair, since a person's old address disagreeing with
     the new one is no evidence against. `base` (n x n) is each pair's prior less the
-    threshold's weight; pairs in `forbidden` are never in one cluster. Returns for each record
-    the smallest index of its cluster.
+    threshold's weight; pairs in `forbidden` are never in one cluster; pairs in `must` are
+    merged first (unless forbidden). Returns for each record the smallest index of its
+    cluster, and the merges in the order they were made.
     """
     n = base.shape[0]
     total = base.astype(np.float64, copy=True)
@@ -261,19 +286,17 @@ def _average_linkage(
     label = np.arange(n)
     active = np.ones(n, dtype=bool)
     mean_of = ~best_of
-    while True:
-        usable = upper & ~blocked & active[:, None] & active[None, :]
+    merges: list[Merge] = []
+
+    def evidence() -> np.ndarray:
         present = counts > 0
         means = np.divide(
             sums, counts, out=np.zeros_like(sums), where=present & mean_of[:, None, None]
         )
         best = np.where(present & best_of[:, None, None], sums, 0.0)
-        evidence = total / np.outer(size, size) + means.sum(axis=0) + best.sum(axis=0)
-        scored = np.where(usable, evidence, -np.inf)
-        top = int(np.argmax(scored))
-        i, j = divmod(top, n)
-        if not scored[i, j] > 0:
-            break
+        return total / np.outer(size, size) + means.sum(axis=0) + best.sum(axis=0)
+
+    def merge(i: int, j: int, between: float, forced: bool) -> None:
         for matrix in (total, *counts, *(sums[c] for c in np.flatnonzero(mean_of))):
             matrix[i, :] += matrix[j, :]
             matrix[:, i] = matrix[i, :]
@@ -286,7 +309,22 @@ def _average_linkage(
         blocked[i, i] = True
         active[j] = False
         label[label == j] = i
-    return label
+        merges.append((i, j, between, forced))
+
+    if must is not None:
+        for a, b in zip(*np.nonzero(np.triu(must, k=1)), strict=True):
+            i, j = sorted((int(label[a]), int(label[b])))
+            if i != j and not blocked[i, j]:
+                merge(i, j, float(evidence()[i, j]), True)
+    while True:
+        usable = upper & ~blocked & active[:, None] & active[None, :]
+        scored = np.where(usable, evidence(), -np.inf)
+        top = int(np.argmax(scored))
+        i, j = divmod(top, n)
+        if not scored[i, j] > 0:
+            break
+        merge(i, j, float(scored[i, j]), False)
+    return label, merges
 
 
 def constrained_clusters(
@@ -297,22 +335,29 @@ def constrained_clusters(
     *,
     score_pairs: PairScorer | None = None,
     cannot_link: pl.DataFrame | None = None,
+    must_link: pl.DataFrame | None = None,
     max_component_records: int = MAX_COMPONENT_RECORDS,
     held_several: Collection[str] = HELD_SEVERAL,
     settled: pl.DataFrame | None = None,
+    accept_whole: bool = True,
 ) -> pl.DataFrame:
-    """unique_id, source_dataset, cluster_id (the smallest unique_id of the cluster), and the
-    record's candidate component (COMPONENT, COMPONENT_SIZE) for the next run's `settled`.
+    """unique_id, source_dataset, cluster_id (the smallest unique_id of the cluster), the
+    record's candidate component (COMPONENT, COMPONENT_SIZE) for the next run's `settled`, and
+    the merge that absorbed its cluster (MERGE_COLUMNS).
 
     `edges`: scored pairs (unique_id_l, unique_id_r, match_probability and, when known,
     match_weight). `score_pairs` scores the pairs inside components that `edges` lacks.
-    `cannot_link`: pairs (unique_id_l, unique_id_r) that must never share an entity.
-    `settled`: the previous run's unique_id, COMPONENT, COMPONENT_SIZE and cluster_id of every
-    record whose features did not change since. A component made of exactly the records of one
+    `cannot_link`: pairs (unique_id_l, unique_id_r) that must never share an entity;
+    `must_link`: pairs merged before any evidence is weighed (a must-link a cannot-link
+    contradicts is the caller's to drop: transforms/resolve/decisions.py reports it).
+    `settled`: the previous run's unique_id, COMPONENT, COMPONENT_SIZE, cluster_id (and
+    MERGE_COLUMNS) of every record whose features did not change since and no decision names.
+    `accept_whole=False` runs the merge loop in components whose pairs all agree too (they end
+    as one cluster either way): `lakehouse explain` replays an entity's merge order so. A component made of exactly the records of one
     previous component, none changed, has the same pairs and so the same clusters: they are
     taken as they were, and only the components a run touched are scored and clustered.
     """
-    components = candidate_components(features, edges, threshold, max_component_records)
+    components = candidate_components(features, edges, threshold, max_component_records, must_link)
     components, reused = _reuse_settled(components, settled)
     clustered = _cluster_components(
         features,
@@ -321,14 +366,43 @@ def constrained_clusters(
         threshold,
         duplicate_free,
         score_pairs,
-        cannot_link,
+        _Decided(cannot_link, must_link),
         held_several,
+        accept_whole,
     )
     return pl.concat([clustered, reused], how="vertical_relaxed").sort("unique_id")
 
 
 COMPONENT_SIZE = "er_component_size"
-OUTPUT = ("unique_id", "source_dataset", "cluster_id", COMPONENT, COMPONENT_SIZE)
+OUTPUT = ("unique_id", "source_dataset", "cluster_id", COMPONENT, COMPONENT_SIZE, *MERGE_COLUMNS)
+MERGE_SCHEMA = {
+    "merge_step": pl.Int64,
+    "merge_into": pl.String,
+    "merge_evidence": pl.Float64,
+    "merge_forced": pl.Boolean,
+}
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """Stewards' pairs: never together (cannot), merged first (must)."""
+
+    cannot: pl.DataFrame | None
+    must: pl.DataFrame | None
+
+    def flags(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        """`pairs` with `refused` and `forced` (booleans) from the decided pairs."""
+        for name, decided in (("refused", self.cannot), ("forced", self.must)):
+            if decided is None or decided.height == 0:
+                pairs = pairs.with_columns(pl.lit(False).alias(name))
+                continue
+            marks = _oriented(decided.with_columns(pl.lit(0.0).alias("match_weight"))).select(
+                "unique_id_l", "unique_id_r", pl.lit(True).alias(name)
+            )
+            pairs = pairs.join(marks, on=["unique_id_l", "unique_id_r"], how="left").with_columns(
+                pl.col(name).fill_null(False)
+            )
+        return pairs
 
 
 def _reuse_settled(
@@ -337,7 +411,11 @@ def _reuse_settled(
     """(components still to cluster, records whose previous clusters stand, in OUTPUT shape)."""
     sizes = components.group_by(COMPONENT).len(COMPONENT_SIZE)
     components = components.join(sizes, on=COMPONENT)
-    empty = components.head(0).with_columns(pl.col(COMPONENT).alias("cluster_id")).select(OUTPUT)
+    empty = (
+        components.head(0)
+        .with_columns(pl.col(COMPONENT).alias("cluster_id"), *_no_merge())
+        .select(OUTPUT)
+    )
     if settled is None or settled.height == 0:
         return components, empty
     was = settled.select(
@@ -345,6 +423,10 @@ def _reuse_settled(
         pl.col(COMPONENT).alias("component_was"),
         pl.col(COMPONENT_SIZE).alias("size_was"),
         pl.col("cluster_id").alias("cluster_was"),
+        *(
+            pl.col(c).cast(t) if c in settled.columns else pl.lit(None, dtype=t).alias(c)
+            for c, t in MERGE_SCHEMA.items()
+        ),
     )
     checked = components.join(was, on="unique_id", how="left")
     same = (pl.col("component_was") == pl.col(COMPONENT)) & (
@@ -358,8 +440,13 @@ def _reuse_settled(
         pl.col("cluster_was").alias("cluster_id"),
         COMPONENT,
         COMPONENT_SIZE,
+        *MERGE_COLUMNS,
     )
     return components.filter(~pl.col(COMPONENT).is_in(ids)), reused
+
+
+def _no_merge() -> list[pl.Expr]:
+    return [pl.lit(None, dtype=t).alias(c) for c, t in MERGE_SCHEMA.items()]
 
 
 def _cluster_components(
@@ -369,10 +456,12 @@ def _cluster_components(
     threshold: float,
     duplicate_free: list[str],
     score_pairs: PairScorer | None,
-    cannot_link: pl.DataFrame | None,
+    decided: _Decided,
     held_several: Collection[str],
+    accept_whole: bool = True,
 ) -> pl.DataFrame:
-    """Average linkage inside every component that has a contradiction (OUTPUT shape)."""
+    """Average linkage inside every component that has a contradiction or a steward's
+    decision (OUTPUT shape)."""
     weights = component_pair_weights(features, components, edges, score_pairs)
     offset = threshold_weight(threshold)
     forbidden = pl.col("source_dataset") == pl.col("source_dataset_r")
@@ -386,22 +475,24 @@ def _cluster_components(
             (forbidden & pl.col("source_dataset").is_in(duplicate_free)).alias("forbidden"),
         )
     )
-    if cannot_link is not None and cannot_link.height:
-        refused = _oriented(cannot_link.with_columns(pl.lit(0.0).alias("match_weight"))).select(
-            "unique_id_l", "unique_id_r", pl.lit(True).alias("refused")
-        )
-        pairs = pairs.join(refused, on=["unique_id_l", "unique_id_r"], how="left").with_columns(
-            pl.col("forbidden") | pl.col("refused").fill_null(False)
-        )
+    pairs = decided.flags(pairs).with_columns(pl.col("forbidden") | pl.col("refused"))
     # Components whose every pair agrees and none is forbidden are one entity as they stand.
     troubled = pairs.group_by(COMPONENT).agg(
-        ((pl.col("evidence") <= 0) | pl.col("forbidden")).any().alias("troubled")
+        (
+            (pl.col("evidence") <= 0)
+            | pl.col("forbidden")
+            | pl.col("forced")
+            | pl.lit(not accept_whole)
+        )
+        .any()
+        .alias("troubled")
     )
     hard = troubled.filter("troubled")[COMPONENT]
     comparisons = sorted(c for c in pairs.columns if c.startswith("ev_"))
     best_of = np.array([c.removeprefix("ev_") in held_several for c in comparisons], dtype=bool)
     ids: list[str] = []
     roots: list[str] = []
+    trace: list[tuple[str, int, str, float, bool]] = []
     if hard.len():
         inside = pairs.filter(pl.col(COMPONENT).is_in(hard.implode()))
         members = components.filter(pl.col(COMPONENT).is_in(hard.implode()))
@@ -423,15 +514,28 @@ def _cluster_components(
                 known[c, left, right] = known[c, right, left] = values.is_not_null().to_numpy()
             forbid = np.zeros((n, n), dtype=bool)
             forbid[left, right] = forbid[right, left] = mine["forbidden"].to_numpy()
+            must = np.zeros((n, n), dtype=bool)
+            must[left, right] = must[right, left] = mine["forced"].to_numpy()
+            labels, merges = _average_linkage(base, terms, known, best_of, forbid, must)
             ids.extend(own)
-            roots.extend(own[k] for k in _average_linkage(base, terms, known, best_of, forbid))
+            roots.extend(own[k] for k in labels)
+            trace.extend(
+                (own[j], step, own[i], between, forced)
+                for step, (i, j, between, forced) in enumerate(merges)
+            )
     split = pl.DataFrame(
         {"unique_id": ids, "root": roots}, schema={"unique_id": pl.String, "root": pl.String}
     )
-    return components.join(split, on="unique_id", how="left").select(
-        "unique_id",
-        "source_dataset",
-        pl.coalesce("root", COMPONENT).alias("cluster_id"),
-        COMPONENT,
-        COMPONENT_SIZE,
+    merged = pl.DataFrame(trace, schema={"unique_id": pl.String, **MERGE_SCHEMA}, orient="row")
+    return (
+        components.join(split, on="unique_id", how="left")
+        .join(merged, on="unique_id", how="left")
+        .select(
+            "unique_id",
+            "source_dataset",
+            pl.coalesce("root", COMPONENT).alias("cluster_id"),
+            COMPONENT,
+            COMPONENT_SIZE,
+            *MERGE_COLUMNS,
+        )
     )

@@ -15,6 +15,7 @@ from transforms.contract import (
 )
 from transforms.contract import RANK_TO_CLASS as RANK_TO_CLASS  # re-exported
 from transforms.resolve.generic_values import address_value
+from transforms.resolve.match_keys import comparison_names, match_key_expr
 
 
 def entity_records(
@@ -202,7 +203,8 @@ def entity_links(
 
 
 def entity_evidence(edges: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
-    """Every scored pair with each comparison's match weight and the entities of both records."""
+    """Every scored pair with each comparison's match weight, its match key and the entities of
+    both records."""
     ids = records.select("record_key", "entity_id")
     return (
         edges.join(
@@ -216,6 +218,9 @@ def entity_evidence(edges: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
             how="left",
         )
         .rename({"unique_id_l": "record_key_l", "unique_id_r": "record_key_r"})
-        .with_columns((pl.col("entity_id_l") == pl.col("entity_id_r")).alias("same_entity"))
+        .with_columns(
+            (pl.col("entity_id_l") == pl.col("entity_id_r")).alias("same_entity"),
+            match_key_expr(comparison_names(edges)).alias("match_key"),
+        )
         .sort("record_key_l", "record_key_r")
     )

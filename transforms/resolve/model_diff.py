@@ -19,6 +19,7 @@ from transforms.config import Environment
 from transforms.delta_io import read_path
 from transforms.resolve.clustering import constrained_clusters
 from transforms.resolve.config import ResolutionConfig
+from transforms.resolve.decisions import load_constraints
 from transforms.resolve.pipeline import silver_features
 from transforms.resolve.registry import StoredModel, approved_model, stored_model
 from transforms.resolve.scoring import score_all
@@ -86,8 +87,14 @@ def model_clusters(
     duplicate_free = [
         d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
     ]
+    decided = load_constraints(env)  # stewards' decisions bind every model alike
     clusters = constrained_clusters(
-        features, scored.edges, config.threshold_match_probability, duplicate_free
+        features,
+        scored.edges,
+        config.threshold_match_probability,
+        duplicate_free,
+        cannot_link=decided.cannot_link,
+        must_link=decided.must_link,
     )
     return clusters.select("unique_id", "cluster_id")
 

@@ -11,7 +11,6 @@ the Python loop runs over hops, never over links, so `gold.entity_links` may hav
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,8 +20,6 @@ import polars as pl
 from transforms.config import Environment
 from transforms.contract import CLASSIFICATION_RANK, rank_expr
 from transforms.delta_io import read_table
-from transforms.governance.audit import Outcome, audit
-from transforms.users import UnknownUser, get_user
 
 NETWORK_TABLES: tuple[str, ...] = ("gold.entities", "gold.entity_links")
 NODE_COLUMNS: tuple[str, ...] = (
@@ -371,16 +368,7 @@ def to_graphml(nodes: pl.DataFrame, edges: pl.DataFrame) -> str:
     return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n'
 
 
-# --- governed access: the user, their clearance, the audit log ---------------------------------
-
-
-@dataclass(frozen=True)
-class Neighbourhood:
-    start: str
-    hops: int
-    nodes: pl.DataFrame
-    edges: pl.DataFrame
-    seconds: float
+# --- reading gold: the CLI runs these under transforms/governance/access.py `governed` ----------
 
 
 def network_request(start: str, hops: int) -> str:
@@ -393,94 +381,9 @@ def path_request(source: str, target: str, max_hops: int) -> str:
     return f"path {source} {target} --max-hops {max_hops}"
 
 
-def audited_network(
-    env: Environment, start: str, hops: int, *, user: str, purpose: str
-) -> Neighbourhood:
-    """`neighbourhood` over current gold for a user in `users.yml`, recorded in `ops.audit_log`.
-
-    Raises `NetworkRefused` (unknown user, no purpose, bad hops, entity not visible) or what
-    reading gold raised (`TableNotFound`); refusals and errors are audited before raising."""
-    request = network_request(start, hops)
-    started = time.perf_counter()
-    try:
-        clearance = _authorise(env, user, purpose)
-        entities, links = _read_gold(env)
-        nodes, edges = neighbourhood(entities, links, start, hops, clearance, user=user)
-    except Exception as exc:
-        _record(env, "network", request, user, purpose, 0, started, exc)
-        raise
-    _record(env, "network", request, user, purpose, nodes.height + edges.height, started)
-    return Neighbourhood(start, hops, nodes, edges, time.perf_counter() - started)
-
-
-def audited_paths(
-    env: Environment,
-    source: str,
-    target: str,
-    *,
-    user: str,
-    purpose: str,
-    max_hops: int = DEFAULT_MAX_HOPS,
-) -> Paths:
-    """`shortest_paths` over current gold for a user in `users.yml`, recorded in `ops.audit_log`."""
-    request = path_request(source, target, max_hops)
-    started = time.perf_counter()
-    try:
-        clearance = _authorise(env, user, purpose)
-        entities, links = _read_gold(env)
-        paths = shortest_paths(
-            entities, links, source, target, clearance, max_hops=max_hops, user=user
-        )
-    except Exception as exc:
-        _record(env, "path", request, user, purpose, 0, started, exc)
-        raise
-    _record(env, "path", request, user, purpose, paths.edges.height, started)
-    return paths
-
-
-def _authorise(env: Environment, user: str, purpose: str) -> str:
-    """The user's clearance; refused for an unknown user or an empty purpose.
-
-    Issue 20 adds `--task REF` here: the task must be open in `ops.tasks` before anything is read.
-    """
-    try:
-        found = get_user(env.catalogue_dir, user)
-    except UnknownUser as exc:
-        raise NetworkRefused(str(exc)) from exc
-    if not purpose.strip():
-        raise NetworkRefused("--purpose must say why the question is necessary")
-    return found.clearance
-
-
-def _read_gold(env: Environment) -> tuple[pl.DataFrame, pl.DataFrame]:
+def read_gold(env: Environment) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The entities and links a network question walks (current gold)."""
     return (
         read_table(env, "gold.entities", columns=list(NODE_COLUMNS)),
         read_table(env, "gold.entity_links", columns=list(EDGE_COLUMNS)),
-    )
-
-
-def _record(
-    env: Environment,
-    action: str,
-    request: str,
-    user: str,
-    purpose: str,
-    rows: int,
-    started: float,
-    exc: BaseException | None = None,
-) -> None:
-    outcome: Outcome = (
-        "allowed" if exc is None else "refused" if isinstance(exc, NetworkRefused) else "error"
-    )
-    audit(
-        env,
-        user=user,
-        purpose=purpose,
-        action=action,
-        sql=request,
-        tables=list(NETWORK_TABLES),
-        rows=rows,
-        seconds=time.perf_counter() - started,
-        outcome=outcome,
-        reason=None if exc is None else (str(exc).strip().splitlines() or [type(exc).__name__])[0],
     )

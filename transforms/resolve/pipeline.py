@@ -18,9 +18,11 @@ from transforms.resolve.clustering import (
     COMPONENT,
     COMPONENT_SIZE,
     MAX_COMPONENT_RECORDS,
+    MERGE_COLUMNS,
     constrained_clusters,
 )
 from transforms.resolve.config import ResolutionConfig, load_resolution_config
+from transforms.resolve.decisions import Conflict, load_constraints
 from transforms.resolve.features import person_features
 from transforms.resolve.generic_values import (
     generic_holders,
@@ -49,9 +51,10 @@ class Resolution:
     tables: dict[str, pl.DataFrame]  # gold tables by name
     state: pl.DataFrame  # ops.er_state: record_key, feature_hash, model_version
     changes: pl.DataFrame  # ops.entity_id_changes rows of this run
+    conflicts: tuple[Conflict, ...] = ()  # stewards' must-links a cannot-link kept from applying
 
 
-SETTLED_COLUMNS = (COMPONENT, COMPONENT_SIZE, "cluster_id")
+SETTLED_COLUMNS = (COMPONENT, COMPONENT_SIZE, "cluster_id", *MERGE_COLUMNS)
 """What `ops.er_state` keeps of each record's clustering, so the next run re-clusters only the
 components it touches (`constrained_clusters(settled=...)`)."""
 
@@ -71,12 +74,13 @@ def settled_clusters(
     previous_state: pl.DataFrame, dirty: set[str], settings: str
 ) -> pl.DataFrame | None:
     """The previous run's clustering of every record whose features did not change since."""
-    if not {*SETTLED_COLUMNS, "clustering"} <= set(previous_state.columns):
+    if not {COMPONENT, COMPONENT_SIZE, "cluster_id", "clustering"} <= set(previous_state.columns):
         return None  # a state written before components were kept: cluster everything
     if set(previous_state["clustering"].unique().to_list()) != {settings}:
         return None  # the threshold or a constraint changed: cluster everything
     return previous_state.filter(~pl.col("record_key").is_in(sorted(dirty))).select(
-        pl.col("record_key").alias("unique_id"), *SETTLED_COLUMNS
+        pl.col("record_key").alias("unique_id"),
+        *(c for c in SETTLED_COLUMNS if c in previous_state.columns),
     )
 
 
@@ -125,6 +129,7 @@ def resolve(
         d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
     ]
     settings = clustering_settings(config.threshold_match_probability, duplicate_free)
+    decided = load_constraints(env)
     if incremental:
         assert previous_state is not None and previous_edges is not None
         known = previous_state.select(
@@ -138,9 +143,11 @@ def resolve(
         )
         edges = previous_edges.rename(
             {"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}
-        ).drop("entity_id_l", "entity_id_r", "same_entity")
+        ).drop("entity_id_l", "entity_id_r", "same_entity", "match_key", strict=False)
         scored = score_incremental(env, features, dirty, edges, model, config.evidence_threshold)
-        settled = settled_clusters(previous_state, dirty, settings)
+        # A decision's records are clustered afresh every run (decisions are few): a new or
+        # withdrawn decision changes their clusters though not their features.
+        settled = settled_clusters(previous_state, dirty | decided.records, settings)
     else:
         scored = score_all(env, features, model, config.evidence_threshold)
         settled = None
@@ -150,6 +157,8 @@ def resolve(
         config.threshold_match_probability,
         duplicate_free,
         score_pairs=component_scorer(env, model),
+        cannot_link=decided.cannot_link,
+        must_link=decided.must_link,
         settled=settled,
     )
     previous_ids = read_path(env.table_path("gold.entity_records"))
@@ -180,4 +189,4 @@ def resolve(
             pl.lit(model.version).alias("model_version"), pl.lit(settings).alias("clustering")
         )
     )
-    return Resolution(model.version, scored, tables, state, changes)
+    return Resolution(model.version, scored, tables, state, changes, decided.conflicts)
