@@ -240,3 +240,23 @@ def test_review_lists_the_most_uncertain_first_and_drops_decided_pairs(
     assert pair not in set(again.select("record_key_l", "record_key_r").iter_rows())
     code, out = cli("review", "--limit", "5", "--user", "steward", "--purpose", "weekly")
     assert code == 0 and "review queue" in out
+
+
+def test_a_split_carves_records_out_and_a_contradicting_must_link_is_reported(
+    lake: Environment,
+) -> None:
+    a, b, c = chain(lake)
+    entity = entity_of(lake)[a]
+    code, out = cli(
+        "decide", "split", entity, "--records", c, "--user", "steward", "--reason", "not him"
+    )
+    assert code == 0, out
+    resolve_again(lake)
+    now = entity_of(lake)
+    assert now[a] == now[b] == entity and now[c] != entity  # the larger part keeps the id
+    code, out = cli("decide", "must-link", a, c, "--user", "steward", "--reason", "same after all")
+    assert code == 0 and "conflict" in out and "not applied" in out
+    resolve_again(lake)
+    assert entity_of(lake)[c] != entity_of(lake)[a]  # the split's cannot-links stand
+    code, out = cli("quality")
+    assert "decision conflict" in out

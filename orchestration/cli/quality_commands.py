@@ -73,6 +73,18 @@ def quality(
     if not failing.height and not rejected.height and not held.height:
         console.print("clean: no failing checks, no quarantined deliveries or rows")
     _print_generic_values(env)
+    _print_decision_conflicts(env)
+
+
+def _print_decision_conflicts(env: Environment) -> None:
+    """Stewards' must-links that standing cannot-links keep from applying: theirs to settle."""
+    from transforms.resolve.decisions import load_constraints
+
+    for conflict in load_constraints(env).conflicts:
+        console.print(
+            f"decision conflict: {conflict.describe()}; withdraw one (lakehouse decide withdraw ID)",
+            soft_wrap=True,
+        )
 
 
 def _print_generic_values(env: Environment) -> None:

@@ -112,6 +112,8 @@ def resolve_entities(
         env, load_resolution_config(env.catalogue_dir), full_rebuild=config.full_rebuild
     )
     publication = publish_gold(env, result, context.run.run_id)
+    for conflict in result.conflicts:  # the stewards' to settle; the cannot-link stands
+        context.log.warning(conflict.describe())
     if publication.complete:  # gold is published whole or not at all
         for table in GOLD_TABLES:
             audit = publication.audits.get(table)
@@ -122,6 +124,7 @@ def resolve_entities(
                     "mode": result.scored.mode,
                     "records_scored": result.scored.rescored_records,
                     "model_version": result.model_version,
+                    "decision_conflicts": len(result.conflicts),
                     "quarantined_rows": audit.quarantined if audit else 0,
                 },
             )
