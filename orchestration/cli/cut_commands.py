@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from typing import Annotated
 
@@ -19,6 +20,14 @@ def cut_command(
     partner: Annotated[
         str, typer.Argument(help="A partner of catalogue/partners/, e.g. rocu_north.")
     ],
+    task: Annotated[
+        str | None,
+        typer.Option(
+            "--task",
+            help="Only the entities matched by searches recorded under this task "
+            "(the partner file's own task, when it names one).",
+        ),
+    ] = None,
 ) -> None:
     """Produce that partner's cut now: Parquet, injection-safe CSV and manifest, recorded in ops.disclosures."""
     from transforms.governance.cuts import CutRefused, make_cut
@@ -33,7 +42,7 @@ def cut_command(
         known = ", ".join(sorted(partners)) or "none"
         fail(f"unknown partner {partner!r}; known partners: {known}")
     try:
-        cut = make_cut(env, partners[partner], uuid.uuid4().hex)
+        cut = make_cut(env, partners[partner], uuid.uuid4().hex, task=task)
     except (CutRefused, CatalogueError) as exc:
         fail(str(exc))
     print_frame(
@@ -50,8 +59,11 @@ def cut_command(
                 for t in cut.tables
             ]
         ),
-        title=f"cut {cut.run_id} for {cut.partner} ({cut.classification})",
+        title=f"cut {cut.run_id} for {cut.partner} ({cut.classification})"
+        + (f", task {cut.task}" if cut.task else ""),
     )
+    if cut.note is not None:
+        print(f"lakehouse: note: {cut.note}", file=sys.stderr)
     console.print(
         f"{cut.rows:,} rows in {len(cut.tables)} tables, {cut.withheld:,} withheld by "
         f"classification; recorded in ops.disclosures",

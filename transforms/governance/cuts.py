@@ -22,6 +22,21 @@ Policy, in order:
    `manifest.json` is written last, then the disclosure is appended to `ops.disclosures`. If any
    step fails the run folder is removed, so a folder with a manifest is always a complete,
    recorded cut.
+4. A cut may serve a *task* (`lakehouse cut PARTNER --task REF`, or the partner file's `task`):
+   then every table holds only rows of the entities matched by the searches recorded under that
+   task (`ops.search_matches`, read through `ops.search_log`), selected before the rules above
+   withhold anything (so withheld counts are of the task's rows), and the manifest and
+   `ops.disclosures` name the task. Entity tables filter on `entity_id`, `gold.entity_links`
+   keeps links whose *both* entities were matched (a link to an unmatched entity would name it),
+   record tables keep the matched entities' records (through `gold.entity_records`); a table
+   with none of these columns is refused. A command-line task
+   other than the one the partner file names is refused: the file's task is the agreement.
+   A task with no recorded matches gives an *empty* cut, recorded, whose manifest carries a
+   `note` saying so, rather than a refusal: a partner's scheduled cut under a task its analysts
+   have not searched yet should not fail every run, and "nothing matched under T" is itself the
+   answer the partner is owed; the note (also printed by `lakehouse cut`) keeps a mistyped
+   reference from passing unnoticed. Issue 20's tasking register (`ops.tasks`) will refuse an
+   unknown or closed task in `task_scope`, before anything is read.
 """
 
 from __future__ import annotations
@@ -44,6 +59,7 @@ from transforms.contract import RANK_TO_CLASS as RANK_NAMES
 from transforms.contract import rank_expr as rank  # re-exported: `rank(expr)`
 from transforms.delta_io import TableNotFound, open_table, read_path
 from transforms.governance.partners import Partner, TableCut, within
+from transforms.governance.search_ledger import TaskMatches, task_matches
 from transforms.publish import append_frame
 from transforms.quality.currency import GoldCurrency, gold_currency
 from transforms.storage import (
@@ -60,6 +76,7 @@ MANIFEST = "manifest.json"
 CLASSIFICATION = "classification"
 ENTITIES = "gold.entities"
 LINKS = "gold.entity_links"
+MEMBERS = "gold.entity_records"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_PATTERN = "^[" + re.escape("".join(FORMULA_START)) + "]"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -83,6 +100,7 @@ DISCLOSURE_SCHEMA = pa.schema(
         ("sha256", pa.list_(pa.string())),
         ("manifest_sha256", pa.string()),
         ("folder", pa.string()),
+        ("task", pa.string()),  # the task the cut served, null for a cut of everything
     ]
 )
 
@@ -142,6 +160,8 @@ class CutResult:
     tables: list[TableResult]
     versions_read: dict[str, int]
     currency: GoldCurrency  # deliveries gold did not yet reflect when the cut was made
+    task: str | None = None  # the task whose matched entities the cut was limited to
+    note: str | None = None  # e.g. the task had no recorded matches, so the cut is empty
 
     @property
     def rows(self) -> int:
@@ -291,8 +311,54 @@ def _filtered(
     return frame
 
 
+def task_scope(env: Environment, partner: Partner, task: str | None) -> TaskMatches | None:
+    """The task this cut serves and the entities its searches matched; None for no task.
+
+    A `task` given here (the command line) must be the partner file's own task when it names
+    one. Issue 20: check the task against `ops.tasks` here (refuse unknown or closed tasks).
+    """
+    if task is not None:
+        task = task.strip()
+        if not task:
+            raise _refuse(partner, "--task must give a task reference")
+        if partner.task is not None and task != partner.task:
+            raise _refuse(
+                partner,
+                f"--task {task!r} differs from the task {partner.task!r} the partner's "
+                "agreement names",
+            )
+    chosen = task or partner.task
+    return None if chosen is None else task_matches(env, chosen)
+
+
+def _of_task(
+    partner: Partner, spec: TableCut, frame: pl.DataFrame, reader: _Reader, scope: TaskMatches
+) -> pl.DataFrame:
+    """Only the rows of the entities the task's searches matched."""
+    ids = pl.Series("entity_id", scope.entity_ids, dtype=pl.String).implode()
+    columns = set(frame.columns)
+    if spec.table == LINKS:
+        return frame.filter(pl.col("entity_id_a").is_in(ids) & pl.col("entity_id_b").is_in(ids))
+    if "entity_id" in columns:
+        return frame.filter(pl.col("entity_id").is_in(ids))
+    if "record_key" in columns:
+        members, _ = reader.read(MEMBERS)
+        keys = members.filter(pl.col("entity_id").is_in(ids))["record_key"].implode()
+        return frame.filter(pl.col("record_key").is_in(keys))
+    raise _refuse(
+        partner,
+        f"{spec.table} cannot be limited to task {scope.task}'s entities: it has no entity_id "
+        "or record_key column",
+    )
+
+
 def _plan_table(
-    partner: Partner, spec: TableCut, reader: _Reader, ceiling: str, datasets: set[str]
+    partner: Partner,
+    spec: TableCut,
+    reader: _Reader,
+    ceiling: str,
+    datasets: set[str],
+    scope: TaskMatches | None = None,
 ) -> _Planned:
     if not within(spec.max_classification, partner.clearance):
         raise _refuse(
@@ -307,9 +373,10 @@ def _plan_table(
             partner,
             f"{spec.table} has no columns {unknown} (it has {sorted(frame.columns)})",
         )
-    matched = _ranked(
-        partner, spec, _filtered(partner, spec, frame, reader, datasets), reader, ceiling
-    )
+    selected = _filtered(partner, spec, frame, reader, datasets)
+    if scope is not None:
+        selected = _of_task(partner, spec, selected, reader, scope)
+    matched = _ranked(partner, spec, selected, reader, ceiling)
     clearance = CLASSIFICATION_RANK[partner.clearance]
     limit = CLASSIFICATION_RANK[spec.max_classification]
     above_clearance = int((matched[_RANK] > clearance).sum())
@@ -319,15 +386,22 @@ def _plan_table(
     return _Planned(spec, kept, version, above_clearance, above_limit)
 
 
-def plan_cut(env: Environment, partner: Partner) -> tuple[list[_Planned], dict[str, int]]:
-    """Read, check and filter every table of the cut; raises `CutRefused` before any write."""
+def plan_cut(
+    env: Environment, partner: Partner, scope: TaskMatches | None = None
+) -> tuple[list[_Planned], dict[str, int]]:
+    """Read, check and filter every table of the cut; raises `CutRefused` before any write.
+
+    With a `scope` every table is limited to the task's matched entities; the versions read
+    include the search ledgers the scope was read from.
+    """
     catalogue = load_catalogue(env.catalogue_dir)
     ceiling = highest([d.classification for d in catalogue.values()]) if catalogue else HIGHEST
     reader = _Reader(env, partner.name)
     planned = [
-        _plan_table(partner, spec, reader, ceiling, set(catalogue)) for spec in partner.tables
+        _plan_table(partner, spec, reader, ceiling, set(catalogue), scope)
+        for spec in partner.tables
     ]
-    return planned, dict(reader.versions)
+    return planned, {**reader.versions, **(scope.versions if scope else {})}
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -425,12 +499,28 @@ def _present_classification(frame: pl.DataFrame) -> str | None:
 
 
 def make_cut(
-    env: Environment, partner: Partner, run_id: str, *, now: datetime | None = None
+    env: Environment,
+    partner: Partner,
+    run_id: str,
+    *,
+    task: str | None = None,
+    now: datetime | None = None,
 ) -> CutResult:
-    """Write the partner's cut to `cuts/<partner>/<run_id>/` and record it in `ops.disclosures`."""
+    """Write the partner's cut to `cuts/<partner>/<run_id>/` and record it in `ops.disclosures`.
+
+    `task` (or else the partner file's `task`) limits the cut to that task's matched entities.
+    """
     if not _RUN_ID.match(run_id):
         raise ValueError(f"run id {run_id!r} must be letters, digits, '_', '.' or '-'")
-    planned, versions = plan_cut(env, partner)
+    scope = task_scope(env, partner, task)
+    planned, versions = plan_cut(env, partner, scope)
+    note = None
+    if scope is not None and scope.empty:
+        searched = f"{len(scope.searches)} searches" if scope.searches else "no searches"
+        note = (
+            f"task {scope.task} has no recorded search matches ({searched} logged under it): "
+            "the cut holds no rows"
+        )
     currency = gold_currency(env)
     generated_at = now or datetime.now(UTC)
     folder = env.cuts / partner.name / run_id
@@ -468,8 +558,14 @@ def make_cut(
             "gold_currency": currency.to_dict(),
             "rows": sum(t.rows for t in tables),
             "withheld": sum(t.withheld for t in tables),
+            # The task the cut served: only its searches' matched entities (null: no task).
+            "task": scope.task if scope else None,
+            "task_searches": scope.searches if scope else None,
+            "task_entities": len(scope.entity_ids) if scope else None,
             "tables": [t.manifest_entry() for t in tables],
         }
+        if note is not None:
+            manifest["note"] = note
         manifest_path = folder / MANIFEST
         _atomic(
             manifest_path,
@@ -486,6 +582,8 @@ def make_cut(
             tables=tables,
             versions_read=versions,
             currency=currency,
+            task=scope.task if scope else None,
+            note=note,
         )
         record_disclosure(env, partner, result)
     except BaseException:
@@ -517,6 +615,7 @@ def record_disclosure(env: Environment, partner: Partner, cut: CutResult) -> int
         "sha256": [f["sha256"] for f in files],
         "manifest_sha256": cut.manifest_sha256,
         "folder": str(cut.folder),
+        "task": cut.task,
     }
     frame = pl.from_arrow(pa.Table.from_pylist([row], schema=DISCLOSURE_SCHEMA))
     assert isinstance(frame, pl.DataFrame)

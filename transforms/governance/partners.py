@@ -2,7 +2,8 @@
 
 A partner file names the partner's clearance, the purpose and agreement the disclosure rests on,
 a schedule, and for every table it receives the columns, the highest classification it expects
-(`max_classification`, never above the clearance) and an optional declarative row filter.
+(`max_classification`, never above the clearance) and an optional declarative row filter. An
+optional `task` limits every cut to the entities the searches recorded under that task matched.
 Validation errors name the file and the key, like the dataset catalogue's.
 """
 
@@ -23,6 +24,7 @@ PARTNERS_FOLDER = "partners"
 _NAME = r"^[a-z][a-z0-9_]*$"
 _TABLE = r"^(gold|silver)\.[a-z][a-z0-9_]*$"
 _COLUMN = re.compile(_NAME)
+TASK_REF = r"^\S(.*\S)?$"  # a task or case reference: not blank, no surrounding spaces
 
 
 class _Strict(BaseModel):
@@ -106,6 +108,8 @@ class Partner(_Strict):
     schedule: str
     timezone: str = "Europe/London"
     tables: list[TableCut] = Field(min_length=1)
+    # Only rows of the entities matched by searches under this task (`ops.search_matches`).
+    task: str | None = Field(default=None, pattern=TASK_REF)
 
     @model_validator(mode="after")
     def _consistent(self) -> Partner:

@@ -2,7 +2,8 @@
 
 `audited_search` checks the request (a task, a purpose, a known user), matches the subjects
 (`transforms.resolve.search`), withholds what is above the user's clearance (`clearance`),
-counts what was found and logs it in `ops.search_log` and `ops.audit_log` (`search_ledger`).
+counts what was found and logs it in `ops.search_log` and `ops.audit_log`, and the entities the
+user was shown in `ops.search_matches` (`search_ledger`).
 A refused request raises before anything is searched or logged.
 """
 
@@ -63,8 +64,8 @@ def audited_search(
 
     Raises `SearchRefused` (no task or purpose), `UnknownUser`, `CatalogueError`, `ValueError`
     (an unusable subjects file), `NoApprovedModel` or `TableNotFound` before anything is logged.
-    The ledger row is written first; when only the warehouse copy of the monthly figures fails,
-    the outcome carries a `warning` instead of raising.
+    The matches the user was shown are written first, then the ledger row (`log_search`); when
+    only the warehouse copy of the monthly figures fails, the outcome carries a `warning`.
     """
     task, purpose = task.strip(), purpose.strip()
     if not task:
@@ -90,6 +91,7 @@ def audited_search(
             found.links,
             seconds,
             search_id,
+            shown=visible,
         )
     except duckdb.Error as exc:  # the Delta ledger row is written first; only the SQL copy lags
         warning = f"gold.{MONTHLY_TABLE} not refreshed: {exc}"

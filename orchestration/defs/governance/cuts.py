@@ -26,10 +26,16 @@ def cut_key(partner: Partner) -> dg.AssetKey:
 
 
 def cut_deps(partner: Partner) -> list[dg.AssetKey]:
-    """The tables the cut reads (links are checked against `gold.entities` too)."""
+    """The tables the cut reads (links are checked against `gold.entities` too).
+
+    A cut under a task maps record tables to the task's entities through `gold.entity_records`.
+    """
     tables = [t.table for t in partner.tables]
     if "gold.entity_links" in tables and "gold.entities" not in tables:
         tables.append("gold.entities")
+    by_record = set(tables) - {"gold.entities", "gold.entity_links", "gold.entity_records"}
+    if partner.task is not None and by_record:
+        tables.append("gold.entity_records")
     return [dg.AssetKey(t.split(".", 1)) for t in tables]
 
 
@@ -45,7 +51,12 @@ def cut_asset(partner: Partner) -> dg.AssetsDefinition:
         else None,
         description=f"{partner.title}. Purpose: {partner.purpose} Agreement {partner.agreement}; "
         f"clearance {partner.clearance}. Refused, never trimmed silently, when the agreement "
-        "asks for more than the clearance allows.",
+        "asks for more than the clearance allows."
+        + (
+            f" Only the entities matched by searches under task {partner.task}."
+            if partner.task
+            else ""
+        ),
         tags={"classification": partner.clearance, FILTER_TAG: partner.clearance},
         kinds={"parquet", "csv"},
         metadata={
@@ -53,6 +64,7 @@ def cut_asset(partner: Partner) -> dg.AssetsDefinition:
             "agreement": partner.agreement,
             "schedule": partner.schedule,
             "tables": ", ".join(t.table for t in partner.tables),
+            "task": partner.task or "none",
         },
     )
     def _cut(
@@ -73,6 +85,8 @@ def cut_asset(partner: Partner) -> dg.AssetsDefinition:
                 "rows": cut.rows,
                 "withheld": cut.withheld,
                 "classification": cut.classification,
+                "task": cut.task or "none",
+                "note": cut.note or "none",
                 "gold_up_to_date": cut.currency.up_to_date,
                 "deliveries_pending": ", ".join(
                     f"{d}/{i}" for d, ids in cut.currency.pending_deliveries.items() for i in ids
