@@ -22,6 +22,7 @@ from transforms.storage import write_text_atomic
 
 WAREHOUSE = "warehouse"  # every connection to the DuckDB warehouse file
 RUN = "run"  # one `lakehouse run` at a time
+AUDIT = "audit"  # the head of the ops.audit_log hash chain
 
 
 class LockBusy(RuntimeError):
@@ -84,4 +85,15 @@ def exclusive(
 def warehouse_lock(env: Environment, holder: str = "a warehouse connection") -> Iterator[None]:
     """Hold the DuckDB warehouse for the block (one process at a time may open the file)."""
     with exclusive(env, WAREHOUSE, holder):
+        yield
+
+
+@contextmanager
+def audit_lock(env: Environment, holder: str = "an audit") -> Iterator[None]:
+    """Hold the head of the `ops.audit_log` hash chain: read it and append the next row, alone.
+
+    Two writers that read the same head would both chain onto it and fork the chain. Like every
+    lock here it is a local `flock`: it serialises the processes of one machine.
+    """
+    with exclusive(env, AUDIT, holder):
         yield

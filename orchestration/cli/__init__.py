@@ -1,6 +1,7 @@
 """`lakehouse`: the command line of SCHEMA.md §5."""
 
 from orchestration.cli import (  # noqa: F401  (register commands on `app`)
+    audit_commands,
     cut_commands,
     er_commands,
     governance_commands,
