@@ -96,7 +96,29 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
             watch.setattr(socket, "getaddrinfo", logging_getaddrinfo(str(log)))
             report = run_everything(env)
         assert report.success, report.failures
+        open_test_task(env)
         yield env
+
+
+TEST_TASK = "OP-TEST-1"
+"""The open task (every dataset) the built lakehouse's reads name (`--task OP-TEST-1`)."""
+
+
+def open_test_task(
+    env: Environment, ref: str = TEST_TASK, datasets: list[str] | None = None
+) -> None:
+    """Open task `ref` in the tasking register, covering `datasets` (default: the catalogue)."""
+    from transforms.governance.tasks import open_task
+
+    open_task(
+        env,
+        ref,
+        title=f"test task {ref}",
+        datasets=datasets or sorted(load_catalogue(env.catalogue_dir)),
+        approved_by="DI Approver",
+        purpose="tests of governed reads",
+        user="platform",
+    )
 
 
 def copy_lakehouse(

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from orchestration.cli import app
 from orchestration.defs.governance.cuts import build_cut_defs
 from orchestration.resources import LakehouseResource
-from tests.conftest import copy_lakehouse
+from tests.conftest import copy_lakehouse, open_test_task
 from transforms.catalogue import CatalogueError
 from transforms.config import Environment
 from transforms.delta_io import read_path, read_table
@@ -40,7 +40,10 @@ WITHIN_SECRET = ("OFFICIAL", "SECRET")
 def lake(built: Environment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
     """A private copy of the built lakehouse: searches and cuts write to its ledgers."""
     with pytest.MonkeyPatch.context() as patch:
-        yield copy_lakehouse(built, tmp_path_factory.mktemp("cuts_by_task") / "lakehouse", patch)
+        env = copy_lakehouse(built, tmp_path_factory.mktemp("cuts_by_task") / "lakehouse", patch)
+        for task in ("T1", "T2", "T-JUNIOR", "T-BROKEN", "T-NOTHING"):
+            open_test_task(env, task)
+        yield env
 
 
 @pytest.fixture()

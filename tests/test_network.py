@@ -16,7 +16,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from orchestration.cli import app
-from tests.conftest import copy_lakehouse
+from tests.conftest import TEST_TASK, copy_lakehouse
 from transforms.config import Environment
 from transforms.delta_io import read_path, read_table
 from transforms.governance.audit import AUDIT_LOG
@@ -378,7 +378,9 @@ def cli_env(lakehouse: Environment, monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 def run(*args: str, user: str = "analyst", purpose: str = PURPOSE) -> Result:
-    return CliRunner().invoke(app, [*args, "--user", user, "--purpose", purpose])
+    return CliRunner().invoke(
+        app, [*args, "--user", user, "--purpose", purpose, "--task", TEST_TASK]
+    )
 
 
 def last_audit(env: Environment) -> dict[str, object]:

@@ -21,7 +21,13 @@ from upath import UPath
 
 from orchestration.cli import app
 from orchestration.resources import LakehouseResource
-from tests.conftest import CATALOGUE, LOOPBACK_HOSTS, restore_exported_environment
+from tests.conftest import (
+    CATALOGUE,
+    LOOPBACK_HOSTS,
+    TEST_TASK,
+    open_test_task,
+    restore_exported_environment,
+)
 from tests.pipeline import run_everything
 from transforms.config import PROJECT_ROOT, Environment, get_environment
 from transforms.delta_io import history, read_table
@@ -168,6 +174,7 @@ def test_the_whole_lakehouse_runs_on_an_object_store(
         assert any(k.startswith(f"{PREFIX}/reports/{report_key}") for k in keys), report_key
 
     runner = CliRunner()
+    open_test_task(env)  # reads serve an open task; the register lives in the bucket too
     shown = runner.invoke(app, ["history", "silver.person_records"])
     assert shown.exit_code == 0, shown.output
     counted = runner.invoke(
@@ -179,6 +186,8 @@ def test_the_whole_lakehouse_runs_on_an_object_store(
             "analyst",
             "--purpose",
             "object-store test",
+            "--task",
+            TEST_TASK,
             "--format",
             "json",
         ],

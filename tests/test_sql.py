@@ -17,7 +17,7 @@ from deltalake import DeltaTable, write_deltalake
 from typer.testing import CliRunner
 
 from orchestration.cli import app
-from tests.conftest import copy_lakehouse
+from tests.conftest import TEST_TASK, copy_lakehouse
 from transforms.config import Environment
 from transforms.delta_io import read_path, read_table
 from transforms.governance.audit import AUDIT_LOG, audit
@@ -54,7 +54,9 @@ def cli_env(lakehouse: Environment, monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 def run_sql(query: str, *extra: str, user: str = "analyst", purpose: str = PURPOSE) -> Result:
-    return CliRunner().invoke(app, ["sql", query, "--user", user, "--purpose", purpose, *extra])
+    return CliRunner().invoke(
+        app, ["sql", query, "--user", user, "--purpose", purpose, "--task", TEST_TASK, *extra]
+    )
 
 
 def audit_log(env: Environment) -> pl.DataFrame:

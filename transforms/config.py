@@ -10,7 +10,9 @@ URI>`); with a local home they stay under the home, as they always did. The engi
 (`LAKEHOUSE_CONFIG`, default `./lakehouse.yml`); `LAKEHOUSE_ENGINE` and `LAKEHOUSE_SPARK_MASTER`
 override it. So do DuckDB's `memory_limit` and `temp_directory` (`LAKEHOUSE_MEMORY_LIMIT`,
 `LAKEHOUSE_TEMP_DIRECTORY`), which every DuckDB connection honours (transforms/duckdb_settings.py)
-so a large run spills to disk instead of being killed.
+so a large run spills to disk instead of being killed. Analyst SQL (`lakehouse sql`) has its own,
+tighter bounds in the file's `analyst_sql` section: a statement timeout, a memory limit and spill
+allowance, and a row limit (`AnalystSqlSettings`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ LAYERS = ("bronze", "silver", "gold", "ops")
 ENGINES = ("duckdb", "spark")
 Engine = Literal["duckdb", "spark"]
 DBT_TARGET_OF_ENGINE = {"duckdb": "local", "spark": "spark"}
-SETTINGS = ("engine", "spark", "sensor_seconds", "memory_limit", "temp_directory")
+SETTINGS = ("engine", "spark", "sensor_seconds", "memory_limit", "temp_directory", "analyst_sql")
 # DuckDB's size syntax (1000^i and 1024^i units), or a share of the machine's memory.
 _MEMORY_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)", re.IGNORECASE)
 _MEMORY_SHARE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
@@ -50,6 +52,23 @@ class SparkSettings:
 
 
 @dataclass(frozen=True)
+class AnalystSqlSettings:
+    """What one analyst query (`lakehouse sql`) may take; past any of them it is cancelled.
+
+    The defaults suit an interactive query over the demo and a medium lakehouse: half a minute
+    answers any query over tables of a few million rows; 2GB (spilling up to 4GB) leaves the
+    machine to the pipelines; 100,000 rows is more than anyone reads and small enough to print."""
+
+    statement_timeout_s: float = 30.0
+    memory_limit: str = "2GB"
+    max_temp_directory_size: str = "4GB"
+    row_limit: int = 100_000
+
+
+ANALYST_SQL_KEYS = tuple(AnalystSqlSettings.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
 class Environment:
     """Resolved storage roots and targets for one process."""
 
@@ -64,6 +83,7 @@ class Environment:
     sensor_seconds: int = 30  # how often the daemon looks for deliveries and evaluates automation
     memory_limit: str | None = None  # DuckDB size ("4GB"); None keeps its default, 80% of RAM
     temp_directory_setting: Path | None = None  # LAKEHOUSE_TEMP_DIRECTORY or the file's
+    analyst_sql: AnalystSqlSettings = field(default_factory=AnalystSqlSettings)
 
     @property
     def temp_directory(self) -> Path:
@@ -162,20 +182,58 @@ def load_config_file(path: Path) -> dict[str, Any]:
         if not isinstance(folder, str) or not folder.strip():
             raise ConfigError(f"{path}: temp_directory must be a folder, not {folder!r}")
         document["temp_directory"] = (path.parent / Path(folder).expanduser()).resolve()
+    document["analyst_sql"] = analyst_sql_settings(document.get("analyst_sql"), str(path))
     return document
 
 
-def parse_memory_limit(value: object, source: str) -> str:
-    """A DuckDB memory limit ("4GB", "512MiB", "50%"), refused with the place it was set."""
+def parse_memory_limit(
+    value: object, source: str, key: str = "memory_limit", *, share: bool = True
+) -> str:
+    """A DuckDB memory limit ("4GB", "512MiB", "50%"), refused with the place it was set.
+
+    Without `share`, only a size (DuckDB's `max_temp_directory_size` takes no percentage)."""
     text = str(value).strip()
-    size, share = _MEMORY_SIZE.fullmatch(text), _MEMORY_SHARE.fullmatch(text)
-    amount = float((size or share).group(1)) if size or share else 0.0
-    if amount <= 0 or (share and amount > 100):
+    size = _MEMORY_SIZE.fullmatch(text)
+    part = _MEMORY_SHARE.fullmatch(text) if share else None
+    amount = float((size or part).group(1)) if size or part else 0.0
+    if amount <= 0 or (part and amount > 100):
         raise ConfigError(
-            f"{source}: memory_limit {value!r} is not a size such as 4GB or 512MiB (a number "
-            "followed by B, KB, MB, GB, TB, KiB, MiB, GiB or TiB) or a share such as 50%"
+            f"{source}: {key} {value!r} is not a size such as 4GB or 512MiB (a number "
+            "followed by B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"
+            + (" or a share such as 50%" if share else "")
         )
     return text
+
+
+def analyst_sql_settings(section: object, source: str) -> AnalystSqlSettings:
+    """The file's `analyst_sql` section; a missing key keeps its default, a bad one is named."""
+    if section is None:
+        return AnalystSqlSettings()
+    where = f"{source}: analyst_sql"
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a mapping of {', '.join(ANALYST_SQL_KEYS)}")
+    unknown = sorted(set(section) - set(ANALYST_SQL_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {unknown}; known: {', '.join(ANALYST_SQL_KEYS)}")
+    default = AnalystSqlSettings()
+    timeout = section.get("statement_timeout_s", default.statement_timeout_s)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ConfigError(
+            f"{where}.statement_timeout_s must be a number of seconds > 0, not {timeout!r}"
+        )
+    rows = section.get("row_limit", default.row_limit)
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ConfigError(f"{where}.row_limit must be a whole number of rows >= 1, not {rows!r}")
+    memory = section.get("memory_limit", default.memory_limit)
+    spill = section.get("max_temp_directory_size", default.max_temp_directory_size)
+    return AnalystSqlSettings(
+        statement_timeout_s=float(timeout),
+        memory_limit=parse_memory_limit(memory, source, "analyst_sql.memory_limit"),
+        max_temp_directory_size=parse_memory_limit(
+            spill, source, "analyst_sql.max_temp_directory_size", share=False
+        ),
+        row_limit=rows,
+    )
 
 
 def resolve_engine(configured: object, source: str) -> Engine:
@@ -220,6 +278,7 @@ def get_environment() -> Environment:
         sensor_seconds=sensor_seconds(document, config_path),
         memory_limit=memory_limit(document),
         temp_directory_setting=temp_directory(document),
+        analyst_sql=document.get("analyst_sql") or AnalystSqlSettings(),
     )
 
 

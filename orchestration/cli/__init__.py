@@ -2,6 +2,7 @@
 
 from orchestration.cli import (  # noqa: F401  (register commands on `app`)
     audit_commands,
+    audit_report_commands,
     cut_commands,
     er_commands,
     governance_commands,
@@ -10,6 +11,7 @@ from orchestration.cli import (  # noqa: F401  (register commands on `app`)
     search_commands,
     sql_commands,
     steward_commands,
+    task_commands,
 )
 from orchestration.cli.app import app
 

@@ -256,12 +256,45 @@ def demo(people: People = 10_000, seed: Seed = 42) -> None:
     print_frame(layer_summary(env, "silver"), title="silver")
     print_frame(layer_summary(env, "gold"), title="gold")
     _print_accuracy(env)
+    _open_demo_task(env)
     console.print(
         "Open the Dagster UI with [bold]make ui[/bold] (http://127.0.0.1:3000); "
-        "list versions with [bold].venv/bin/lakehouse history bronze.electoral_roll[/bold]."
+        "list versions with [bold].venv/bin/lakehouse history bronze.electoral_roll[/bold]; "
+        f"query under the demo task: [bold].venv/bin/lakehouse sql 'select * from gold.entities "
+        f"limit 5' --user analyst --purpose demo --task {DEMO_TASK}[/bold]."
     )
     if failure is not None:
         raise failure
+
+
+DEMO_TASK = "OP-DEMO"
+
+
+def _open_demo_task(env: Environment) -> None:
+    """The demo's reads need an open task: one covering every dataset, opened once (audited)."""
+    from transforms.governance.access import governed
+    from transforms.governance.tasks import TASKS_TABLE, find_task, open_task
+
+    if find_task(env, DEMO_TASK) is not None:
+        return
+    governed(
+        env,
+        user="platform",
+        purpose="open the demonstration task",
+        action="task-open",
+        detail=f"task open {DEMO_TASK}",
+        tables=[TASKS_TABLE],
+        tasked=False,
+        call=lambda _: open_task(
+            env,
+            DEMO_TASK,
+            title="Demonstration on synthetic data",
+            datasets=sorted(load_catalogue(env.catalogue_dir)),
+            approved_by="demo approving officer",
+            purpose="demonstrate governed reads on the synthetic catalogue",
+            user="platform",
+        ),
+    )
 
 
 def _print_accuracy(env: Environment) -> None:

@@ -35,8 +35,10 @@ _FORMAT_HELP = "table, csv, json or graphml (all but table: summary on stderr)."
 
 User = Annotated[str, typer.Option("--user", help="Who asks (catalogue/users.yml).")]
 Purpose = Annotated[str, typer.Option("--purpose", help="Why the question is necessary.")]
+TaskRef = Annotated[
+    str | None, typer.Option("--task", help="The open task this serves (lakehouse task list).")
+]
 Format = Annotated[str, typer.Option("--format", help=_FORMAT_HELP)]
-# Issue 20: `--task REF` (an open task in ops.tasks) joins --user and --purpose here.
 
 
 @app.command("network")
@@ -44,6 +46,7 @@ def network_command(
     entity: Annotated[str, typer.Argument(help="The entity_id to start from (gold.entities).")],
     user: User,
     purpose: Purpose,
+    task: TaskRef = None,
     hops: Annotated[
         int, typer.Option("--hops", help="How many links away to look (1 or more).")
     ] = 1,
@@ -51,12 +54,13 @@ def network_command(
 ) -> None:
     """Entities linked to ENTITY within N hops of gold.entity_links, with every link's evidence."""
     env = get_environment()
-    _check_format(output_format, "network", network_request(entity, hops), user, purpose)
+    _check_format(output_format, "network", network_request(entity, hops), user, purpose, task)
     try:
         nodes, edges = governed(
             env,
             user=user,
             purpose=purpose,
+            task=task,
             action="network",
             detail=network_request(entity, hops),
             tables=list(NETWORK_TABLES),
@@ -83,6 +87,7 @@ def path_command(
     target: Annotated[str, typer.Argument(help="The entity_id to reach.")],
     user: User,
     purpose: Purpose,
+    task: TaskRef = None,
     max_hops: Annotated[
         int, typer.Option("--max-hops", help="Look no further than this many links.")
     ] = DEFAULT_MAX_HOPS,
@@ -90,12 +95,15 @@ def path_command(
 ) -> None:
     """The shortest chains of links between two entities: all are counted, the first few listed."""
     env = get_environment()
-    _check_format(output_format, "path", path_request(source, target, max_hops), user, purpose)
+    _check_format(
+        output_format, "path", path_request(source, target, max_hops), user, purpose, task
+    )
     try:
         paths = governed(
             env,
             user=user,
             purpose=purpose,
+            task=task,
             action="path",
             detail=path_request(source, target, max_hops),
             tables=list(NETWORK_TABLES),
@@ -129,7 +137,9 @@ def _path_summary(paths: Paths, max_hops: int, user: str) -> str:
     return f"{shown}, {paths.hops} hops from {paths.source} to {paths.target} (audited)"
 
 
-def _check_format(output_format: str, action: str, request: str, user: str, purpose: str) -> None:
+def _check_format(
+    output_format: str, action: str, request: str, user: str, purpose: str, task: str | None
+) -> None:
     """An unknown format is refused, and the refusal audited, before anything is read."""
     if output_format in FORMATS:
         return
@@ -145,6 +155,7 @@ def _check_format(output_format: str, action: str, request: str, user: str, purp
         seconds=0.0,
         outcome="refused",
         reason=reason,
+        task=task,
     )
     fail(reason)
 

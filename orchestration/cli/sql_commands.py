@@ -26,6 +26,9 @@ def sql_command(
     ],
     user: Annotated[str, typer.Option("--user", help="Who queries (catalogue/users.yml).")],
     purpose: Annotated[str, typer.Option("--purpose", help="Why the query is necessary.")],
+    task: Annotated[
+        str | None, typer.Option("--task", help="The open task it serves (lakehouse task list).")
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help="A Delta version (integer) or an ISO timestamp to read at."),
@@ -52,10 +55,11 @@ def sql_command(
             seconds=0.0,
             outcome="refused",
             reason=reason,
+            task=task,
         )
         fail(reason)
     try:
-        result = audited_query(env, query, user=user, purpose=purpose, as_of=as_of)
+        result = audited_query(env, query, user=user, purpose=purpose, as_of=as_of, task=task)
     except Exception as exc:  # refused or failed, and already audited: one line on stderr
         fail(str(exc) or type(exc).__name__)
     frame = result.frame

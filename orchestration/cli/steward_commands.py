@@ -16,6 +16,9 @@ from transforms.config import get_environment
 
 User = Annotated[str, typer.Option("--user", help="Who asks (catalogue/users.yml).")]
 Purpose = Annotated[str, typer.Option("--purpose", help="Why it is necessary (audited).")]
+TaskRef = Annotated[
+    str | None, typer.Option("--task", help="The open task this serves (lakehouse task list).")
+]
 Reason = Annotated[str, typer.Option("--reason", help="Why the decision is right (audited).")]
 STEWARDS = ("steward",)
 
@@ -25,6 +28,7 @@ def explain(
     entity: Annotated[str, typer.Argument(help="An entity_id of gold.entities.")],
     user: User,
     purpose: Purpose,
+    task: TaskRef = None,
     html: Annotated[
         Path | None, typer.Option(help="Write the page here (default reports/explain/ENTITY.html).")
     ] = None,
@@ -44,6 +48,7 @@ def explain(
             env,
             user=user,
             purpose=purpose,
+            task=task,
             action="explain",
             detail=f"explain {entity}",
             tables=[RECORDS, EVIDENCE, "gold.entities", "silver.person_records"],
@@ -83,6 +88,7 @@ def why_not_command(
     right: Annotated[str, typer.Argument(help="Another record_key.")],
     user: User,
     purpose: Purpose,
+    task: TaskRef = None,
 ) -> None:
     """Why two records are not one entity: a decision, a declared fact, the clustering, the
     score, or blocking that never paired them."""
@@ -97,6 +103,7 @@ def why_not_command(
             env,
             user=user,
             purpose=purpose,
+            task=task,
             action="why-not",
             detail=f"why-not {left} {right}",
             tables=["gold.entity_records", "gold.entity_evidence", "ops.er_decisions"],
@@ -115,6 +122,7 @@ def how(
     entity: Annotated[str, typer.Argument(help="An entity_id (current or retired).")],
     user: User,
     purpose: Purpose,
+    task: TaskRef = None,
 ) -> None:
     """The entity's history: created, merged, split, records gained and lost, run by run."""
     from transforms.governance.access import governed
@@ -126,6 +134,7 @@ def how(
             env,
             user=user,
             purpose=purpose,
+            task=task,
             action="how",
             detail=f"how {entity}",
             tables=["ops.entity_id_changes", "gold.entity_records"],
@@ -141,6 +150,7 @@ def how(
 def review(
     user: User,
     purpose: Purpose,
+    task: TaskRef = None,
     limit: Annotated[int, typer.Option(help="How many to list.", min=1)] = 20,
 ) -> None:
     """The merges and non-merges closest to the decision boundary, most uncertain first."""
@@ -155,6 +165,7 @@ def review(
             env,
             user=user,
             purpose=purpose,
+            task=task,
             action="review",
             detail=f"review --limit {limit}",
             tables=["gold.entity_records", "gold.entity_evidence", "ops.er_state"],
@@ -244,6 +255,7 @@ def decide(
             tables=[DECISIONS_TABLE],
             call=act,
             roles=STEWARDS,
+            tasked=False,  # a steward's act, not a read for a task
         )
     except (ValueError, LookupError) as exc:
         fail(str(exc))

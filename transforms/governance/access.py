@@ -1,9 +1,10 @@
 """Governed reads and steward acts: who may, recorded either way.
 
-Every command that reads personal data (explain, why-not, how, review) or changes how people are
-resolved (decide) goes through `governed`: the user must be in `catalogue/users.yml`, say why
-(a purpose, or a decision's reason), and the outcome, allowed, refused or failed, is one row of
-`ops.audit_log` like an SQL query's.
+Every command that reads personal data (explain, why-not, how, review, network, path) or changes
+how people are resolved (decide) goes through `governed`: the user must be in
+`catalogue/users.yml`, say why (a purpose, or a decision's reason), name an open task covering
+what is read (reads; transforms/governance/tasks.py), and the outcome, allowed, refused or
+failed, is one row of `ops.audit_log` like an SQL query's, with the task it served.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TypeVar
 
 from transforms.config import Environment
 from transforms.governance.audit import audit
+from transforms.governance.tasks import require_open_task
 from transforms.users import User, get_user
 
 T = TypeVar("T")
@@ -34,8 +36,11 @@ def governed(
     call: Callable[[User], T],
     rows: Callable[[T], int] = lambda _: 1,
     roles: Sequence[str] | None = None,
+    task: str | None = None,
+    tasked: bool = True,
 ) -> T:
-    """`call(user)` if `user` may (known, a purpose given, one of `roles` when set), audited.
+    """`call(user)` if `user` may (known, a purpose given, one of `roles` when set, and, when
+    `tasked`, naming an open task whose datasets cover `tables`), audited.
 
     A ValueError or LookupError from `call` (an unknown key, an entity above clearance) is a
     refusal, anything else an error; both are audited and re-raised for the caller's one line.
@@ -54,6 +59,7 @@ def governed(
             seconds=time.perf_counter() - started,
             outcome=outcome,  # type: ignore[arg-type]
             reason=reason,
+            task=task,
         )
 
     try:
@@ -62,6 +68,8 @@ def governed(
         person = get_user(env.catalogue_dir, user)
         if roles is not None and person.role not in roles:
             raise AccessRefused(f"{action} is for {' or '.join(roles)}s; {user} is {person.role}")
+        if tasked:
+            require_open_task(env, task, tables)
         result = call(person)
     except (ValueError, LookupError) as exc:
         record("refused", reason=_line(exc))

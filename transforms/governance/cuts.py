@@ -60,6 +60,7 @@ from transforms.contract import rank_expr as rank  # re-exported: `rank(expr)`
 from transforms.delta_io import TableNotFound, open_table, read_path
 from transforms.governance.partners import Partner, TableCut, within
 from transforms.governance.search_ledger import TaskMatches, task_matches
+from transforms.governance.tasks import find_task
 from transforms.publish import append_frame
 from transforms.quality.currency import GoldCurrency, gold_currency
 from transforms.storage import (
@@ -315,7 +316,7 @@ def task_scope(env: Environment, partner: Partner, task: str | None) -> TaskMatc
     """The task this cut serves and the entities its searches matched; None for no task.
 
     A `task` given here (the command line) must be the partner file's own task when it names
-    one. Issue 20: check the task against `ops.tasks` here (refuse unknown or closed tasks).
+    one, and it must be open in the tasking register (`ops.tasks`).
     """
     if task is not None:
         task = task.strip()
@@ -328,7 +329,14 @@ def task_scope(env: Environment, partner: Partner, task: str | None) -> TaskMatc
                 "agreement names",
             )
     chosen = task or partner.task
-    return None if chosen is None else task_matches(env, chosen)
+    if chosen is None:
+        return None
+    registered = find_task(env, chosen)
+    if registered is None:
+        raise _refuse(partner, f"unknown task {chosen}: not in the tasking register")
+    if registered.status != "open":
+        raise _refuse(partner, f"task {chosen} is closed: no cut may serve it")
+    return task_matches(env, chosen)
 
 
 def _of_task(

@@ -18,10 +18,12 @@ import duckdb
 import polars as pl
 
 from transforms.config import Environment
+from transforms.governance.audit import audit
 from transforms.governance.clearance import restrict_for
-from transforms.governance.search_ledger import MONTHLY_TABLE, log_search
+from transforms.governance.search_ledger import MONTHLY_TABLE, SEARCHED_TABLES, log_search
+from transforms.governance.tasks import TaskRefused, require_open_task
 from transforms.resolve.search import SearchCounts, counts, read_subjects, search
-from transforms.users import get_user
+from transforms.users import UnknownUser, get_user
 
 
 class SearchRefused(ValueError):
@@ -68,11 +70,29 @@ def audited_search(
     only the warehouse copy of the monthly figures fails, the outcome carries a `warning`.
     """
     task, purpose = task.strip(), purpose.strip()
-    if not task:
-        raise SearchRefused("--task must give the task or case reference the search is for")
-    if not purpose:
-        raise SearchRefused("--purpose must say why the search is necessary")
-    searcher = get_user(env.catalogue_dir, user)
+    try:
+        if not purpose:
+            raise SearchRefused("--purpose must say why the search is necessary")
+        try:
+            require_open_task(env, task, SEARCHED_TABLES)
+        except TaskRefused as exc:
+            raise SearchRefused(str(exc)) from exc
+        searcher = get_user(env.catalogue_dir, user)
+    except (SearchRefused, UnknownUser) as exc:  # refused before anything is searched: audited
+        audit(
+            env,
+            user=user,
+            purpose=purpose,
+            action="search",
+            sql=None,
+            tables=list(SEARCHED_TABLES),
+            rows=0,
+            seconds=0.0,
+            outcome="refused",
+            reason=str(exc),
+            task=task or None,
+        )
+        raise
     started = time.perf_counter()
     results = search(env, read_subjects(subjects_path))
     visible, withheld = restrict_for(env, results, searcher.clearance)

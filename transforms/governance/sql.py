@@ -5,6 +5,8 @@ Every query is checked with DuckDB's own parser before anything runs:
 - exactly one statement, of type SELECT (WITH ... SELECT, VALUES, DESCRIBE/SUMMARIZE of a query
   count as SELECT; ATTACH, COPY, INSTALL, LOAD, PRAGMA, SET, CREATE, DROP ... do not);
 - no table functions at all (read_csv, read_parquet, glob, query, ...) and no SHOW;
+- no function that reads or changes the server's settings, environment, catalogue or files
+  (current_setting, getenv, version, pg_*, duckdb_*, ...: `EXPOSING_FUNCTIONS`);
 - every table is named `<layer>.<table>` with layer bronze, silver or gold and is a Delta table
   under `delta/<layer>/<table>` (no `ops`, no `information_schema`, no other catalogue);
 - no table is classified above the user's clearance.
@@ -12,13 +14,17 @@ Every query is checked with DuckDB's own parser before anything runs:
 It then runs on a private in-memory DuckDB connection holding only the referenced tables, as views
 over Delta snapshots, with external access disabled and the configuration locked, so even a query
 that slipped past the checks can neither read files nor switch anything back on. The lock also
-holds the environment's memory limit and spill folder, set when the connection is opened.
+holds the analyst limits of `lakehouse.yml` (`analyst_sql`: memory limit and spill allowance).
+The query runs under a statement timeout (a timer interrupts it) and returns at most `row_limit`
+rows; past any limit it is cancelled (`QueryCancelled`, one line naming the limit), never
+truncated.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,10 +38,11 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable
 
 from transforms.catalogue import Dataset, load_catalogue
-from transforms.config import Environment
+from transforms.config import AnalystSqlSettings, Environment
 from transforms.contract import CLASSIFICATION_RANK, HIGHEST, LOWEST, highest
 from transforms.duckdb_settings import connect as connect_duckdb
 from transforms.governance.audit import audit
+from transforms.governance.tasks import TaskRefused, require_open_task
 from transforms.storage import StoragePath
 from transforms.users import UnknownUser, User, get_user
 
@@ -48,8 +55,64 @@ LOCKDOWN = (
     "SET autoinstall_known_extensions = false",
     "SET autoload_known_extensions = false",
     "SET allow_community_extensions = false",
+    # Nothing names the server's home folder, not even an error message.
+    "SET home_directory = ''",
     # ... and no statement may change any setting back (must come last).
     "SET lock_configuration = true",
+)
+# Functions that read or change the server's settings, environment, catalogue or files: refused
+# wherever they appear in a statement, by name or by prefix (table functions are refused anyway).
+EXPOSING_FUNCTIONS = frozenset(
+    {
+        "current_setting",
+        "getenv",
+        "getvariable",
+        "which_secret",
+        "current_database",
+        "current_catalog",
+        "current_schema",
+        "current_schemas",
+        "in_search_path",
+        "database_list",
+        "database_size",
+        "storage_info",
+        "table_info",
+        "metadata_info",
+        "extension_versions",
+        "functions",
+        "collations",
+        "platform",
+        "version",
+        "user_agent",
+        "get_block_size",
+        "current_connection_id",
+        "current_transaction_id",
+        "current_query_id",
+        "txid_current",
+        "inet_client_addr",
+        "inet_client_port",
+        "inet_server_addr",
+        "inet_server_port",
+        "write_log",
+        "add_parquet_key",
+        "force_checkpoint",
+        "copy_database",
+        "import_database",
+        "json_execute_serialized_sql",
+        "verify_parallelism",
+        "glob",
+        "sniff_csv",
+    }
+)
+EXPOSING_PREFIXES = (
+    "duckdb_",
+    "pragma_",
+    "pg_",
+    "read_",
+    "parquet_",
+    "show",
+    "enable_",
+    "disable_",
 )
 _VERSION = re.compile(r"^\d+$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -62,6 +125,12 @@ class QueryRefused(ValueError):
         super().__init__(reason)
         self.reason = reason
         self.tables = list(tables or [])
+
+
+class QueryCancelled(QueryRefused):
+    """The query ran past an analyst limit (`analyst_sql`: timeout, memory, rows) and was stopped.
+
+    A refusal for the audit (outcome `refused`, the reason naming the limit): no row was returned."""
 
 
 class QueryFailed(RuntimeError):
@@ -168,6 +237,7 @@ class _References:
 
     tables: list[dict[str, Any]] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
     shows: list[dict[str, Any]] = field(default_factory=list)
     ctes: set[str] = field(default_factory=set)
 
@@ -179,6 +249,8 @@ class _References:
             if item.get("type") == "RECURSIVE_CTE_NODE" and item.get("cte_name"):
                 self.ctes.add(str(item["cte_name"]).lower())
             if "class" in item:  # an expression, not a table reference
+                if item.get("function_name"):  # a scalar, aggregate or window function call
+                    self.calls.append(str(item["function_name"]).lower())
                 continue
             kind = item.get("type")
             if kind == "BASE_TABLE":
@@ -194,6 +266,13 @@ class _References:
             names = ", ".join(f"{f}()" for f in sorted(set(self.functions)))
             raise QueryRefused(
                 f"table functions are not allowed ({names}): query tables as <layer>.<table>"
+            )
+        exposing = sorted({f for f in self.calls if exposes_server(f)})
+        if exposing:
+            names = ", ".join(f"{f}()" for f in exposing)
+            raise QueryRefused(
+                f"{names}: functions that read the server's settings, environment, catalogue "
+                "or files are not allowed"
             )
         for show in self.shows:
             if not show.get("query"):
@@ -225,6 +304,12 @@ class _References:
                 )
             found.append(f"{schema}.{name}")
         return sorted(set(found))
+
+
+def exposes_server(function: str) -> bool:
+    """Whether a function (by name) reads or changes the server's settings, environment or files."""
+    name = function.lower()
+    return name in EXPOSING_FUNCTIONS or name.startswith(EXPOSING_PREFIXES)
 
 
 def _nodes(node: object) -> Iterator[dict[str, Any]]:
@@ -296,9 +381,15 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with each snapshot as view `<layer>.<name>`, then locked down.
 
-    With `env` it runs within the environment's memory limit, spilling to its temp directory."""
+    With `env` it runs within the analyst memory limit (`analyst_sql`), spilling to the
+    environment's temp directory up to the analyst allowance; the lock keeps both."""
     con = _memory_connection(env)
     try:
+        if env is not None:
+            con.execute(f"SET memory_limit = '{env.analyst_sql.memory_limit}'")
+            con.execute(
+                f"SET max_temp_directory_size = '{env.analyst_sql.max_temp_directory_size}'"
+            )
         for table, snapshot in snapshots.items():
             layer, name = table.split(".", 1)
             private = f"__delta_{uuid.uuid4().hex}"
@@ -319,10 +410,15 @@ def run_query(
     user: User | str,
     purpose: str,
     as_of: str | int | datetime | None = None,
+    *,
+    task: str | None = None,
+    tasked: bool = False,
 ) -> QueryResult:
     """Check and run one read-only query for `user`; raises QueryRefused or QueryFailed.
 
-    Writes nothing: `audited_query` (what `lakehouse sql` calls) records it in `ops.audit_log`."""
+    With `tasked`, the query must name an open task whose datasets cover the tables it reads
+    (transforms/governance/tasks.py). Writes nothing: `audited_query` (what `lakehouse sql`
+    calls, always tasked) records it in `ops.audit_log`."""
     started = time.perf_counter()
     if isinstance(user, str):
         try:
@@ -338,6 +434,11 @@ def run_query(
             raise QueryRefused(
                 f"unknown table {table}: not a Delta table in {', '.join(QUERY_LAYERS)}", tables
             )
+    if tasked:
+        try:
+            require_open_task(env, task, tables)
+        except TaskRefused as exc:
+            raise QueryRefused(str(exc), tables) from exc
     moment = parse_as_of(as_of)
     snapshots = {table: open_snapshot(table, known[table], moment) for table in tables}
     catalogue = load_catalogue(env.catalogue_dir)
@@ -351,13 +452,75 @@ def run_query(
             )
     con = connect(snapshots, env)
     try:
-        frame = pl.from_arrow(con.sql(statement).to_arrow_table())
-    except duckdb.Error as exc:
-        raise QueryFailed(_first_line(exc), tables) from exc
+        frame = execute_bounded(con, statement, env.analyst_sql, tables)
     finally:
         con.close()
-    assert isinstance(frame, pl.DataFrame)
     return QueryResult(frame, tables, time.perf_counter() - started)
+
+
+def execute_bounded(
+    con: duckdb.DuckDBPyConnection,
+    statement: duckdb.Statement | str,
+    limits: AnalystSqlSettings,
+    tables: list[str],
+) -> pl.DataFrame:
+    """Run `statement` on `con` within `limits`: at most `row_limit` rows, interrupted past the
+    statement timeout; raises QueryCancelled naming the limit, QueryFailed for other errors.
+
+    DuckDB has no statement timeout, so a watchdog thread interrupts the connection when the time
+    is up, and keeps interrupting until the query returns (an interrupt sent before the query
+    starts would otherwise be lost). The caller closes the connection."""
+    done = threading.Event()
+    fired = threading.Event()
+
+    def watchdog() -> None:
+        if done.wait(limits.statement_timeout_s):
+            return
+        fired.set()
+        while not done.is_set():
+            con.interrupt()
+            done.wait(0.05)
+
+    timer = threading.Thread(target=watchdog, name="sql-statement-timeout", daemon=True)
+    timer.start()
+    try:
+        # One row past the limit tells "exactly row_limit" from "more": none beyond are read.
+        arrow = con.sql(statement).limit(limits.row_limit + 1).to_arrow_table()
+    except duckdb.Error as exc:
+        cancelled = cancellation(exc, limits, fired.is_set(), tables)
+        raise (cancelled or QueryFailed(_first_line(exc), tables)) from exc
+    finally:
+        done.set()
+        timer.join()
+    if arrow.num_rows > limits.row_limit:
+        raise QueryCancelled(
+            f"cancelled: row limit of {limits.row_limit} rows exceeded (analyst_sql.row_limit): "
+            "aggregate, filter or add LIMIT",
+            tables,
+        )
+    frame = pl.from_arrow(arrow)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def cancellation(
+    exc: duckdb.Error, limits: AnalystSqlSettings, timed_out: bool, tables: list[str]
+) -> QueryCancelled | None:
+    """The QueryCancelled a DuckDB error means (interrupted by the timeout, or out of memory or
+    of spill room), naming the limit; None for any other error."""
+    if isinstance(exc, duckdb.InterruptException) and timed_out:
+        seconds = f"{limits.statement_timeout_s:g}"
+        return QueryCancelled(
+            f"cancelled: statement timeout of {seconds} s reached (analyst_sql.statement_timeout_s)",
+            tables,
+        )
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return QueryCancelled(
+            f"cancelled: memory limit of {limits.memory_limit} reached (analyst_sql.memory_limit; "
+            f"at most {limits.max_temp_directory_size} spilled to disk)",
+            tables,
+        )
+    return None
 
 
 def audited_query(
@@ -367,11 +530,13 @@ def audited_query(
     user: str,
     purpose: str,
     as_of: str | int | datetime | None = None,
+    task: str | None = None,
 ) -> QueryResult:
-    """`run_query`, with the outcome (allowed, refused or error) appended to `ops.audit_log`."""
+    """`run_query` under an open task, with the outcome (allowed, refused or error) appended to
+    `ops.audit_log`."""
     started = time.perf_counter()
     try:
-        result = run_query(env, sql, user, purpose, as_of)
+        result = run_query(env, sql, user, purpose, as_of, task=task, tasked=True)
     except Exception as exc:
         outcome = "refused" if isinstance(exc, QueryRefused) else "error"
         audit(
@@ -385,6 +550,7 @@ def audited_query(
             seconds=time.perf_counter() - started,
             outcome=outcome,
             reason=_first_line(exc),
+            task=task,
         )
         raise
     audit(
@@ -397,6 +563,7 @@ def audited_query(
         rows=result.frame.height,
         seconds=result.seconds,
         outcome="allowed",
+        task=task,
     )
     return result
 
