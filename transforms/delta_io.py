@@ -58,6 +58,16 @@ def read_path(path: StoragePath) -> pl.DataFrame | None:
     return pl.from_arrow(DeltaTable(str(path)).to_pyarrow_table())  # type: ignore[return-value]
 
 
+def read_ledger(path: StoragePath, schema: pa.Schema) -> pl.DataFrame:
+    """An append-only ledger's rows; before its first row, an empty frame with its schema."""
+    frame = read_path(path)
+    if frame is None:
+        empty = pl.from_arrow(schema.empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        return empty
+    return frame
+
+
 def current_version(path: StoragePath) -> int | None:
     """Latest version of the table at `path`, or None when it does not exist yet."""
     return DeltaTable(str(path)).version() if DeltaTable.is_deltatable(str(path)) else None

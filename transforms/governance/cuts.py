@@ -57,7 +57,7 @@ from transforms.contract import ABOVE_ALL as ABOVE_ALL  # re-exported
 from transforms.contract import CLASSIFICATION_RANK, HIGHEST, LOWEST, highest
 from transforms.contract import RANK_TO_CLASS as RANK_NAMES
 from transforms.contract import rank_expr as rank  # re-exported: `rank(expr)`
-from transforms.delta_io import TableNotFound, open_table, read_path
+from transforms.delta_io import TableNotFound, open_table, read_ledger
 from transforms.governance.partners import Partner, TableCut, within
 from transforms.governance.search_ledger import TaskMatches, task_matches
 from transforms.governance.tasks import find_task
@@ -632,12 +632,7 @@ def record_disclosure(env: Environment, partner: Partner, cut: CutResult) -> int
 
 def disclosures(env: Environment) -> pl.DataFrame:
     """Every recorded cut (empty with the ledger's columns before the first)."""
-    frame = read_path(env.table_path(DISCLOSURES))
-    if frame is None:
-        empty = pl.from_arrow(DISCLOSURE_SCHEMA.empty_table())
-        assert isinstance(empty, pl.DataFrame)
-        return empty
-    return frame
+    return read_ledger(env.table_path(DISCLOSURES), DISCLOSURE_SCHEMA)
 
 
 def verify_cut(folder: StoragePath, manifest_sha256: str | None = None) -> list[str]:

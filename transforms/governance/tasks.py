@@ -27,7 +27,7 @@ from deltalake import DeltaTable
 
 from transforms.catalogue import load_catalogue
 from transforms.config import Environment
-from transforms.delta_io import read_path
+from transforms.delta_io import read_ledger
 from transforms.publish import append_frame
 
 TASKS_TABLE = "ops.tasks"
@@ -69,12 +69,7 @@ class Task:
 
 def read_register(env: Environment) -> pl.DataFrame:
     """Every row of `ops.tasks`, oldest first (empty, with the schema, before the first)."""
-    frame = read_path(env.table_path(TASKS_TABLE))
-    if frame is None:
-        empty = pl.from_arrow(TASK_SCHEMA.empty_table())
-        assert isinstance(empty, pl.DataFrame)
-        return empty
-    return frame.sort("recorded_at")
+    return read_ledger(env.table_path(TASKS_TABLE), TASK_SCHEMA).sort("recorded_at")
 
 
 def current_tasks(register: pl.DataFrame) -> pl.DataFrame:

@@ -26,7 +26,7 @@ import polars as pl
 import pyarrow as pa
 
 from transforms.config import Environment
-from transforms.delta_io import read_path
+from transforms.delta_io import read_ledger
 from transforms.publish import append_frame
 
 DECISIONS_TABLE = "ops.er_decisions"
@@ -85,12 +85,9 @@ class Constraints:
 
 def read_decisions(env: Environment) -> pl.DataFrame:
     """Every row of `ops.er_decisions`, oldest first (empty, with the schema, before the first)."""
-    frame = read_path(env.table_path(DECISIONS_TABLE))
-    if frame is None:
-        empty = pl.from_arrow(DECISION_SCHEMA.empty_table())
-        assert isinstance(empty, pl.DataFrame)
-        return empty
-    return frame.sort("decided_at", "decision_id")
+    return read_ledger(env.table_path(DECISIONS_TABLE), DECISION_SCHEMA).sort(
+        "decided_at", "decision_id"
+    )
 
 
 def standing(decisions: pl.DataFrame) -> pl.DataFrame:
