@@ -7,6 +7,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from orchestration.cli import app
-from tests.conftest import copy_lakehouse
+from tests.conftest import TEST_TASK, copy_lakehouse
 from transforms.config import (
     PROJECT_ROOT,
     AnalystSqlSettings,
@@ -77,7 +78,7 @@ def bounded(lakehouse: Environment, monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 def run_sql(query: str, *extra: str) -> Result:
     return CliRunner().invoke(
-        app, ["sql", query, "--user", "analyst", "--purpose", PURPOSE, *extra]
+        app, ["sql", query, "--user", "analyst", "--purpose", PURPOSE, "--task", TEST_TASK, *extra]
     )
 
 
@@ -106,7 +107,7 @@ def test_the_recursive_query_is_cancelled_within_the_configured_timeout(
     command = [sys.executable, "-c", "from orchestration.cli import app; app()"]
     started = time.monotonic()
     done = subprocess.run(
-        [*command, "sql", RUNAWAY, "--user", "analyst", "--purpose", PURPOSE],
+        [*command, "sql", RUNAWAY, "--user", "analyst", "--purpose", PURPOSE, "--task", TEST_TASK],
         env=child,
         capture_output=True,
         text=True,
@@ -124,9 +125,24 @@ def test_the_recursive_query_is_cancelled_within_the_configured_timeout(
 
 
 @pytest.mark.slow
-def test_after_a_timeout_the_next_query_runs(bounded: Environment) -> None:
-    with pytest.raises(QueryCancelled, match="statement timeout of 2 s"):
-        run_query(bounded, RUNAWAY, "analyst", PURPOSE)
+def test_run_query_cancels_at_the_timeout_and_the_next_query_runs(bounded: Environment) -> None:
+    """In a thread, so that without a working timeout the test fails instead of hanging."""
+    errors: list[BaseException] = []
+
+    def runaway() -> None:
+        try:
+            run_query(bounded, RUNAWAY, "analyst", PURPOSE)
+        except BaseException as exc:  # handed to the test thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=runaway, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    worker.join(TIMEOUT_S + 10)
+    assert not worker.is_alive(), "the runaway query was not cancelled within timeout + 10 s"
+    assert time.monotonic() - started >= TIMEOUT_S
+    assert len(errors) == 1 and isinstance(errors[0], QueryCancelled), errors
+    assert str(errors[0]).startswith("cancelled: statement timeout of 2 s reached")
     result = run_query(bounded, "select count(*) as n from gold.entities", "analyst", PURPOSE)
     assert result.frame["n"][0] > 0
 
