@@ -15,6 +15,7 @@ from orchestration.classification import with_classifications
 from orchestration.dbt_project import dbt_project_for
 from orchestration.defs.entity_resolution.assets import build_entity_resolution_defs
 from orchestration.defs.evaluation.normalisation import normalisation_report
+from orchestration.defs.governance.audit_report import audit_report_asset
 from orchestration.defs.governance.cuts import build_cut_defs
 from orchestration.defs.governance.retention import retention_job, retention_schedule
 from orchestration.defs.ingest.factory import build_ingest_defs
@@ -30,12 +31,14 @@ def build_definitions(env: Environment) -> dg.Definitions:
     """Every domain's definitions for the catalogue, partners and dbt project of `env`."""
     catalogue = load_catalogue(env.catalogue_dir)
     project = dbt_project_for(env)
+    partners = load_partners(env.catalogue_dir)
     defs = dg.Definitions.merge(
         build_ingest_defs(catalogue, env.sensor_seconds),
         build_transform_defs(project, catalogue),
         build_entity_resolution_defs(),
         dg.Definitions(assets=[normalisation_report, data_docs_asset(catalogue)]),
-        build_cut_defs(load_partners(env.catalogue_dir)),
+        build_cut_defs(partners),
+        dg.Definitions(assets=[audit_report_asset(catalogue, partners.values())]),
         dg.Definitions(jobs=[retention_job], schedules=[retention_schedule]),
         dg.Definitions(
             resources=shared_resources(env, project),

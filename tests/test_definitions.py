@@ -12,6 +12,8 @@ import dagster as dg
 
 from orchestration.automation import WAREHOUSE_POOL
 from orchestration.build import build_definitions
+from orchestration.defs.governance.audit_report import KEY as AUDIT_REPORT
+from orchestration.defs.governance.audit_report import MONTHLY
 from orchestration.defs.ingest.factory import (
     CHECK_ACCEPTED,
     build_ingest_defs,
@@ -34,6 +36,7 @@ EXPECTED_KEYS = (
     | {f"silver/{table}" for table in SILVER_TABLES}
     | {"ops/normalisation_report", "ops/er_evaluations", "ops/entity_id_changes"}
     | {"models/entity_resolution", "reports/er_dashboards", "reports/data_docs"}
+    | {"reports/audit_report"}
     | {"cuts/rocu_north", "cuts/rocu_south"}
     | {
         f"gold/{table}"
@@ -64,6 +67,8 @@ def test_definitions_load_with_the_expected_asset_keys(env: Environment) -> None
         assert dataset.title in (node.description or "")
         assert node.partitions_def == deliveries(dataset)  # one partition per delivery
     assert {s.name for s in defs.schedules or []} == {"retention_daily"}
+    monthly = graph.get(AUDIT_REPORT).automation_condition
+    assert monthly is not None and MONTHLY in str(monthly.get_label())
     assert {s.name for s in defs.sensors or []} == {"landing_sensor", "lakehouse_automation"}
 
 
@@ -78,7 +83,7 @@ def test_everything_downstream_of_bronze_is_automated_and_writers_hold_the_pool(
             continue
         condition = node.automation_condition
         assert condition is not None, key
-        if key.path[0] == "cuts":
+        if key.path[0] == "cuts" or key == AUDIT_REPORT:  # on their cron
             assert "after upstream runs finish" in str(condition.get_label()), key
         else:
             assert "no blocking check upstream failed" in str(condition.get_label()), key
