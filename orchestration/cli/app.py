@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from orchestration.runner import RunReport
 
 disable_telemetry()
+# Splink's sqlglot warns on import that its Rust tokenizer is deprecated: a packaging note for
+# us (requirements.lock), not something a user of the command line can act on.
+warnings.filterwarnings("ignore", message=r"sqlglot\[rs\] is deprecated")
 app = typer.Typer(
     help="ndec-lakehouse: governed bulk-data lakehouse (SCHEMA.md §5).",
     no_args_is_help=True,

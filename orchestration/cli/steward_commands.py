@@ -76,9 +76,9 @@ def explain(
         )
         return
     console.print(result.summary())
-    print_frame(result.records, "records")
-    print_frame(result.merges.drop("record_key_l", "record_key_r"), "merges, in order")
-    print_frame(result.pairs, "scored pairs (+ agreed, - disagreed)")
+    print_frame(_rounded(result.records), "records")
+    print_frame(_rounded(result.merges.drop("record_key_l", "record_key_r")), "merges, in order")
+    print_frame(_rounded(result.pairs), "scored pairs (+ agreed, - disagreed)")
     console.print(f"page: {target} (audited)")
 
 
@@ -114,7 +114,7 @@ def why_not_command(
     console.print(f"{answer.verdict}: {answer.reason}")
     console.print(f"entities: {answer.entity_ids[0]} and {answer.entity_ids[1]}")
     if answer.between.height:
-        print_frame(answer.between, "scored pairs between the two entities")
+        print_frame(_rounded(answer.between), "scored pairs between the two entities")
 
 
 @app.command("how")
@@ -175,9 +175,14 @@ def review(
     except (ValueError, LookupError) as exc:
         fail(str(exc))
     print_frame(
-        queue.with_columns(pl.col("margin", "uncertainty", "match_weight").round(3)),
+        _rounded(queue),
         "review queue: decide with `lakehouse decide must-link|cannot-link KEY KEY`",
     )
+
+
+def _rounded(frame: pl.DataFrame) -> pl.DataFrame:
+    """Weights and probabilities to three decimals for the terminal (JSON keeps them whole)."""
+    return frame.with_columns(pl.col(pl.Float64).round(3))
 
 
 DECISION_NAMES = {"must-link": "must_link", "cannot-link": "cannot_link", "split": "split"}
