@@ -175,7 +175,9 @@ def review(
     except (ValueError, LookupError) as exc:
         fail(str(exc))
     print_frame(
-        _rounded(queue),
+        _rounded(queue).select(
+            "kind", "record_key_l", "record_key_r", "uncertainty", "margin", "match_key"
+        ),
         "review queue: decide with `lakehouse decide must-link|cannot-link KEY KEY`",
     )
 
