@@ -50,7 +50,7 @@ which keeps the Python part small at national scale.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -449,6 +449,52 @@ def _no_merge() -> list[pl.Expr]:
     return [pl.lit(None, dtype=t).alias(c) for c, t in MERGE_SCHEMA.items()]
 
 
+def _component_arrays(
+    components: pl.DataFrame, pairs: pl.DataFrame, hard: pl.Series, comparisons: list[str]
+) -> Iterator[tuple[list[str], dict[str, np.ndarray]]]:
+    """Per component in `hard`: its records (sorted) and its pairs as numpy arrays (`left` and
+    `right` positions among those records, `base`, `forbidden`, `forced`, and per comparison
+    `value:<ev>` with nulls as 0 and `known:<ev>`).
+
+    Everything is converted once for all components and sliced: per-component polars calls
+    cost more than the linkage itself at national scale (tens of thousands of components).
+    """
+    wanted = hard.implode()
+    members = (
+        components.filter(pl.col(COMPONENT).is_in(wanted))
+        .select("unique_id", COMPONENT)
+        .sort(COMPONENT, "unique_id")
+        .with_columns(pl.int_range(pl.len()).over(COMPONENT).alias("position"))
+    )
+    position = members.select("unique_id", "position")
+    inside = (
+        pairs.filter(pl.col(COMPONENT).is_in(wanted))
+        .join(position.rename({"unique_id": "unique_id_l", "position": "left"}), on="unique_id_l")
+        .join(position.rename({"unique_id": "unique_id_r", "position": "right"}), on="unique_id_r")
+        .sort(COMPONENT)
+    )
+    sizes = members.group_by(COMPONENT).len("records")
+    counted = inside.group_by(COMPONENT).len("pairs")
+    spans = sizes.join(counted, on=COMPONENT, how="left").fill_null(0).sort(COMPONENT)
+    uids = members["unique_id"].to_list()
+    arrays = {
+        "left": inside["left"].to_numpy(),
+        "right": inside["right"].to_numpy(),
+        "base": inside["base"].to_numpy(),
+        "forbidden": inside["forbidden"].to_numpy(),
+        "forced": inside["forced"].to_numpy(),
+    }
+    for column in comparisons:
+        arrays[f"value:{column}"] = inside[column].fill_null(0.0).to_numpy()
+        arrays[f"known:{column}"] = inside[column].is_not_null().to_numpy()
+    first_member = first_pair = 0
+    for _, records, count in spans.iter_rows():
+        own = uids[first_member : first_member + records]
+        yield own, {k: v[first_pair : first_pair + count] for k, v in arrays.items()}
+        first_member += records
+        first_pair += count
+
+
 def _cluster_components(
     features: pl.DataFrame,
     components: pl.DataFrame,
@@ -494,28 +540,20 @@ def _cluster_components(
     roots: list[str] = []
     trace: list[tuple[str, int, str, float, bool]] = []
     if hard.len():
-        inside = pairs.filter(pl.col(COMPONENT).is_in(hard.implode()))
-        members = components.filter(pl.col(COMPONENT).is_in(hard.implode()))
-        by_component = inside.partition_by(COMPONENT, as_dict=True)
-        for (name,), rows in members.group_by(COMPONENT):
-            own = sorted(rows["unique_id"].to_list())
-            position = {u: k for k, u in enumerate(own)}
+        for own, mine in _component_arrays(components, pairs, hard, comparisons):
+            left, right = mine["left"], mine["right"]
             n = len(own)
-            mine = by_component[(name,)]
-            left = np.array([position[u] for u in mine["unique_id_l"].to_list()], dtype=np.int64)
-            right = np.array([position[u] for u in mine["unique_id_r"].to_list()], dtype=np.int64)
             base = np.zeros((n, n))
-            base[left, right] = base[right, left] = mine["base"].to_numpy()
+            base[left, right] = base[right, left] = mine["base"]
             terms = np.zeros((len(comparisons), n, n))
             known = np.zeros((len(comparisons), n, n))
             for c, column in enumerate(comparisons):
-                values = mine[column]
-                terms[c, left, right] = terms[c, right, left] = values.fill_null(0.0).to_numpy()
-                known[c, left, right] = known[c, right, left] = values.is_not_null().to_numpy()
+                terms[c, left, right] = terms[c, right, left] = mine[f"value:{column}"]
+                known[c, left, right] = known[c, right, left] = mine[f"known:{column}"]
             forbid = np.zeros((n, n), dtype=bool)
-            forbid[left, right] = forbid[right, left] = mine["forbidden"].to_numpy()
+            forbid[left, right] = forbid[right, left] = mine["forbidden"]
             must = np.zeros((n, n), dtype=bool)
-            must[left, right] = must[right, left] = mine["forced"].to_numpy()
+            must[left, right] = must[right, left] = mine["forced"]
             labels, merges = _average_linkage(base, terms, known, best_of, forbid, must)
             ids.extend(own)
             roots.extend(own[k] for k in labels)
