@@ -130,6 +130,12 @@ def test_a_search_without_an_open_task_is_refused_and_audited(
     assert open_task("OP-SEARCH", everything)[0] == 0
     code, out = search(subjects, "OP-SEARCH")
     assert code == 0, out
+    allowed = last_audit(cli_env)
+    assert (allowed["action"], allowed["outcome"], allowed["task"]) == (
+        "search",
+        "allowed",
+        "OP-SEARCH",
+    )
     assert run("task", "close", "OP-SEARCH", "--user", "analyst")[0] == 0
     code, out = search(subjects, "OP-SEARCH")
     assert code != 0 and "task OP-SEARCH is closed" in out

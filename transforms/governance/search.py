@@ -18,9 +18,13 @@ import duckdb
 import polars as pl
 
 from transforms.config import Environment
-from transforms.governance.audit import audit
 from transforms.governance.clearance import restrict_for
-from transforms.governance.search_ledger import MONTHLY_TABLE, SEARCHED_TABLES, log_search
+from transforms.governance.search_ledger import (
+    MONTHLY_TABLE,
+    SEARCHED_TABLES,
+    audit_search,
+    log_search,
+)
 from transforms.governance.tasks import TaskRefused, require_open_task
 from transforms.resolve.search import SearchCounts, counts, read_subjects, search
 from transforms.users import UnknownUser, get_user
@@ -79,19 +83,7 @@ def audited_search(
             raise SearchRefused(str(exc)) from exc
         searcher = get_user(env.catalogue_dir, user)
     except (SearchRefused, UnknownUser) as exc:  # refused before anything is searched: audited
-        audit(
-            env,
-            user=user,
-            purpose=purpose,
-            action="search",
-            sql=None,
-            tables=list(SEARCHED_TABLES),
-            rows=0,
-            seconds=0.0,
-            outcome="refused",
-            reason=str(exc),
-            task=task or None,
-        )
+        audit_search(env, task, user, purpose, "refused", reason=str(exc))
         raise
     started = time.perf_counter()
     results = search(env, read_subjects(subjects_path))

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from transforms.config import Environment
 from transforms.delta_io import current_version, read_path, read_table
-from transforms.governance.audit import audit
+from transforms.governance.audit import Outcome, audit
 from transforms.publish import append_frame, copy_to_warehouse
 
 SEARCH_LOG = "ops.search_log"
@@ -95,18 +95,7 @@ def log_search(
     frame = pl.from_arrow(pa.Table.from_pylist([row], schema=LOG_SCHEMA))
     assert isinstance(frame, pl.DataFrame)
     append_frame(env, SEARCH_LOG, frame, run_id=run_id)
-    audit(
-        env,
-        user=user,
-        purpose=purpose,
-        action="search",
-        sql=None,
-        tables=list(SEARCHED_TABLES),
-        rows=matches,
-        seconds=seconds,
-        outcome="allowed",
-        run_id=run_id,
-    )
+    audit_search(env, task, user, purpose, "allowed", rows=matches, seconds=seconds, run_id=run_id)
     refresh_warehouse(env)
     return run_id
 
@@ -178,6 +167,35 @@ def task_matches(env: Environment, task: str) -> TaskMatches:
     matched = frames[SEARCH_MATCHES].join(log.select("search_id"), on="search_id", how="semi")
     entity_ids = sorted(matched["entity_id"].drop_nulls().unique().to_list())
     return TaskMatches(task, log["search_id"].to_list(), entity_ids, versions)
+
+
+def audit_search(
+    env: Environment,
+    task: str | None,
+    user: str,
+    purpose: str,
+    outcome: Outcome,
+    *,
+    rows: int = 0,
+    seconds: float = 0.0,
+    reason: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    """The `ops.audit_log` row of one search, allowed or refused, naming the task it served."""
+    audit(
+        env,
+        user=user,
+        purpose=purpose,
+        action="search",
+        sql=None,
+        tables=list(SEARCHED_TABLES),
+        rows=rows,
+        seconds=seconds,
+        outcome=outcome,
+        reason=reason,
+        run_id=run_id,
+        task=task or None,
+    )
 
 
 def monthly_output(env: Environment) -> pl.DataFrame:
