@@ -26,6 +26,9 @@ _FONT_LINK = re.compile(
 )
 
 
+VIEWER_ENTITIES = 500  # multi-record entities scored for the pages: a flat cost at any size
+
+
 @dataclass(frozen=True)
 class Dashboard:
     path: StoragePath
@@ -41,13 +44,27 @@ def make_self_contained(html: str) -> str:
     return _FONT_LINK.sub("", html)
 
 
+def sampled_members(records: pl.DataFrame, viewer_entities: int) -> pl.DataFrame:
+    """unique_id, cluster_id: the records of the first `viewer_entities` multi-record entities
+    (by id, so the sample is the same whatever the order of `records`)."""
+    multi = (
+        records.group_by("entity_id").len().filter(pl.col("len") > 1).sort("entity_id")["entity_id"]
+    )
+    shown = multi.head(viewer_entities)
+    return (
+        records.filter(pl.col("entity_id").is_in(shown.implode()))
+        .select(pl.col("record_key").alias("unique_id"), pl.col("entity_id").alias("cluster_id"))
+        .sort("cluster_id", "unique_id")
+    )
+
+
 def write_dashboards(
     env: Environment,
     features: pl.DataFrame,
     records: pl.DataFrame,
     model: StoredModel,
     sample_size: int = 20,
-    viewer_entities: int = 500,
+    viewer_entities: int = VIEWER_ENTITIES,
 ) -> list[Dashboard]:
     """Comparison viewer and cluster studio over a fixed sample of multi-record entities.
 
@@ -56,13 +73,8 @@ def write_dashboards(
     """
     out = env.reports / "er"
     make_dirs(out)
-    multi = (
-        records.group_by("entity_id").len().filter(pl.col("len") > 1).sort("entity_id")["entity_id"]
-    )
-    shown = multi.head(viewer_entities)
-    members = records.filter(pl.col("entity_id").is_in(shown.implode())).select(
-        pl.col("record_key").alias("unique_id"), pl.col("entity_id").alias("cluster_id")
-    )
+    members = sampled_members(records, viewer_entities)
+    shown = members["cluster_id"].unique(maintain_order=True)
     sampled = features.join(members.select("unique_id"), on="unique_id", how="semi")
     db = model_api(env, model)
     linker = model_linker(db, register_by_dataset(db, sampled), model)
@@ -93,10 +105,10 @@ def write_dashboards(
 def write_dashboards_for(env: Environment) -> list[Dashboard]:
     """The dashboards of the published gold entities, scored by the approved model."""
     from transforms.delta_io import read_table
-    from transforms.resolve.pipeline import silver_features
+    from transforms.resolve.feature_store import resolution_features
     from transforms.resolve.registry import approved_model
 
-    features, _ = silver_features(env)
-    return write_dashboards(
-        env, features, read_table(env, "gold.entity_records"), approved_model(env)
-    )
+    records = read_table(env, "gold.entity_records", columns=["entity_id", "record_key"])
+    keys = sampled_members(records, VIEWER_ENTITIES)["unique_id"].to_list()
+    features = resolution_features(env, keys)  # only the sample's records are read
+    return write_dashboards(env, features, records, approved_model(env))

@@ -52,6 +52,7 @@ class Resolution:
     state: pl.DataFrame  # ops.er_state: record_key, feature_hash, model_version
     changes: pl.DataFrame  # ops.entity_id_changes rows of this run
     conflicts: tuple[Conflict, ...] = ()  # stewards' must-links a cannot-link kept from applying
+    features: pl.DataFrame | None = None  # the Splink input, published as ops.er_features
 
 
 SETTLED_COLUMNS = (COMPONENT, COMPONENT_SIZE, "cluster_id", *MERGE_COLUMNS)
@@ -189,4 +190,6 @@ def resolve(
             pl.lit(model.version).alias("model_version"), pl.lit(settings).alias("clustering")
         )
     )
-    return Resolution(model.version, scored, tables, state, changes, decided.conflicts)
+    return Resolution(
+        model.version, scored, tables, state, changes, decided.conflicts, features=features
+    )

@@ -8,8 +8,8 @@
 2. Stop at the first table that fails a blocking check: the tables after it are not audited and
    the last good gold stays as it is (tables before it were published by their own audit).
 3. Only when every audited table was published (`complete`) are `gold.entity_evidence`,
-   `gold.generic_values` and `ops.er_state` published (merged by change too) and the run's
-   entity-id changes appended to `ops.entity_id_changes`.
+   `gold.generic_values`, `ops.er_state` and `ops.er_features` published (merged by change
+   too) and the run's entity-id changes appended to `ops.entity_id_changes`.
 4. Every check result of the tables audited is recorded in `ops.quality_results`.
 """
 
@@ -29,6 +29,7 @@ from transforms.publish_changes import candidate_tables, mirror_to_warehouse, pu
 from transforms.quality.lineage import gold_to_silver
 from transforms.quality.results import record_results
 from transforms.quality.wap import Audit, audit_change
+from transforms.resolve.feature_store import FEATURES_TABLE, stored_features
 from transforms.resolve.pipeline import Resolution
 from transforms.storage import StoragePath
 
@@ -114,9 +115,13 @@ def publish_gold(env: Environment, result: Resolution, run_id: str) -> GoldPubli
         if complete:
             publish_change(env, con, "gold", "entity_evidence", EVIDENCE_KEY, run_id)
             publish_change(env, con, "gold", "generic_values", GENERIC_KEY, run_id)
-            state = candidate_tables(env, "ops", {"er_state": result.state})
+            ops = {"er_state": result.state}
+            if result.features is not None:
+                ops[FEATURES_TABLE.removeprefix("ops.")] = stored_features(result.features)
+            state = candidate_tables(env, "ops", ops)
             try:
-                publish_change(env, state, "ops", "er_state", "record_key", run_id, warehouse=False)
+                for table in ops:
+                    publish_change(env, state, "ops", table, "record_key", run_id, warehouse=False)
             finally:
                 state.close()
             version = append_frame(env, CHANGES_TABLE, changes, run_id=run_id)

@@ -31,13 +31,13 @@ from transforms.normalise.phones import to_e164
 from transforms.normalise.text import name_part
 from transforms.resolve.backend import model_api, to_polars
 from transforms.resolve.config import load_resolution_config
+from transforms.resolve.feature_store import resolution_features
 from transforms.resolve.features import (
     canonical_name,
     name_variants,
     with_all_feature_columns,
 )
 from transforms.resolve.linking import model_linker, register_by_dataset
-from transforms.resolve.pipeline import silver_features
 from transforms.resolve.registry import StoredModel, approved_model
 
 SUBJECT_DATASET = "search_subjects"
@@ -334,7 +334,7 @@ def search(
     model = model or approved_model(env)
     if threshold is None:
         threshold = load_resolution_config(env.catalogue_dir).search_threshold
-    records, _ = silver_features(env)
+    records = resolution_features(env)
     pairs = score_subjects(env, subject_features, records, model, threshold)
     return assemble(
         subject_features,

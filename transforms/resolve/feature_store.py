@@ -1,0 +1,60 @@
+"""`ops.er_features`: the Splink input of the records the published gold was resolved from.
+
+Building the input from silver (`pipeline.silver_features`) reads every silver table and costs
+about 2 s per 100,000 people; resolution does it once per run and publishes the result here
+(merged by change, beside `ops.er_state`), so bulk search and the dashboards read it instead of
+building it again. Search then scores subjects against the same records, with the same generic
+values removed, that the gold entities it reports were resolved from.
+
+Rows are keyed by `record_key` (the Splink input's `unique_id`), so a destruction purges them as
+it purges every other table holding the record.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from deltalake import DeltaTable
+
+from transforms.config import Environment
+from transforms.delta_io import read_path, read_where_in
+from transforms.resolve.features import FEATURE_COLUMNS
+from transforms.resolve.pipeline import silver_features
+
+FEATURES_TABLE = "ops.er_features"
+KEY = "record_key"
+
+
+def stored_features(features: pl.DataFrame) -> pl.DataFrame:
+    """The Splink input as `ops.er_features` holds it (`unique_id` named `record_key`)."""
+    return features.select(FEATURE_COLUMNS).rename({"unique_id": KEY})
+
+
+def _as_features(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.rename({KEY: "unique_id"}).select(FEATURE_COLUMNS).sort("unique_id")
+
+
+def published_features(env: Environment, keys: list[str] | None = None) -> pl.DataFrame | None:
+    """The published Splink input (only `keys`' records when given); None before a resolution
+    has published it (a lakehouse resolved by an earlier version: callers build it from silver).
+    """
+    path = env.table_path(FEATURES_TABLE)
+    if keys is None:
+        frame = read_path(path)
+        return None if frame is None else _as_features(frame)
+    if not DeltaTable.is_deltatable(str(path)):
+        return None
+    table = DeltaTable(str(path))
+    columns = [field.name for field in table.schema().to_arrow()]
+    rows = pl.from_arrow(read_where_in(table, columns, KEY, sorted(set(keys))))
+    return _as_features(rows)  # type: ignore[arg-type]
+
+
+def resolution_features(env: Environment, keys: list[str] | None = None) -> pl.DataFrame:
+    """The Splink input gold was resolved from, else (nothing published yet) built from silver."""
+    published = published_features(env, keys)
+    if published is not None:
+        return published
+    features, _ = silver_features(env)
+    if keys is None:
+        return features
+    return features.filter(pl.col("unique_id").is_in(sorted(set(keys))))
