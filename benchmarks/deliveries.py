@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -11,9 +12,12 @@ import pyarrow.parquet as pq
 from transforms.catalogue import Dataset
 
 
-def land(source: Path, landing: Path, delivery_id: str) -> None:
-    """Copy every dataset's delivery `delivery_id` from the generated tree into landing."""
+def land(source: Path, landing: Path, delivery_id: str, only: set[str] | None = None) -> None:
+    """Copy every dataset's (or `only` these datasets') delivery `delivery_id` from the generated
+    tree into landing."""
     for folder in sorted(source.glob(f"*/{delivery_id}")):
+        if only is not None and folder.parent.name not in only:
+            continue
         target = landing / folder.parent.name / delivery_id
         shutil.copytree(folder, target)
 
@@ -52,17 +56,20 @@ def incremental_delivery(
     first_rows: dict[str, int],
     share: float,
     seed: int = 7,
+    access: Literal["cut", "feed"] | None = None,
 ) -> dict[str, int]:
-    """Land delivery `delivery_id`, feeds cut down to `share` of their first delivery's rows.
+    """Land delivery `delivery_id` (only the datasets of one `access` when given), feeds cut
+    down to `share` of their first delivery's rows.
 
     Cut datasets are full snapshots by definition: the generator's next snapshot changes about
     1% of them (records leaving and joining), so it is landed as it is.
     """
-    land(source, landing, delivery_id)
+    wanted_names = {n for n, d in catalogue.items() if access is None or d.access == access}
+    land(source, landing, delivery_id, wanted_names)
     rows: dict[str, int] = {}
     for name, dataset in catalogue.items():
         folder = landing / name / delivery_id
-        if not folder.exists():
+        if name not in wanted_names or not folder.exists():
             continue
         if dataset.access == "feed":
             wanted = max(1, round(first_rows.get(name, 0) * share))

@@ -9,7 +9,8 @@ In one run, on a fresh lakehouse in a temporary folder:
    peak RSS of its process tree (dbt included), and each stage's time from Dagster's step events
    (ingest, dbt, silver publication, ER training, ER resolution, the rest);
 4. bare Splink 5 (same settings, same records) -> the ER ratio;
-5. an incremental delivery of ~1% new and changed records, end to end (`lakehouse run`);
+5. the issue's 1% delivery: new feed records, about 1% of all records, end to end (`lakehouse
+   run`); then the cut datasets' next snapshots (whole files, about 1% of records changed);
 6. a bulk search of 1,000 subjects.
 Writes benchmarks/results/<date>-<people>.json (or --out-dir) and prints a table.
 """
@@ -50,9 +51,14 @@ GOALS = {  # issue 18's goals (the 1M ones; 10M allows 16 GB)
     "full_build_vs_bare_splink": ("<=", 4.0),
     "end_to_end_seconds": ("<=", 300.0),
     "peak_rss_gb": ("<=", 4.0),
-    "incremental_share_of_full": ("<=", 0.10),
+    "incremental_share_of_full": ("<=", 0.10),  # the issue's 1% delivery: new feed records
+    "snapshot_delivery_share_of_full": ("<=", 0.10),  # the cuts' next snapshots (whole files)
     "search_1000_seconds": ("<=", 10.0),
 }
+
+
+FEED_DELIVERY = "1% feed delivery (lakehouse run)"
+SNAPSHOT_DELIVERY = "cut snapshots, ~1% changed (lakehouse run)"
 
 
 def stage_seconds(step_seconds: dict[str, float]) -> dict[str, float]:
@@ -134,15 +140,24 @@ def run_benchmark(people: int, work: Path, seed: int = 42, subjects: int = 1000)
         lambda: bare_splink(features, model.blocking_rules, env.catalogue_dir)
     )
 
+    # The issue's measure first: new feed records, about 1% of all records, and nothing else.
     increment = incremental_delivery(
-        generated, env.landing, catalogue, second, first_rows, share=0.01
+        generated, env.landing, catalogue, second, first_rows, share=0.01, access="feed"
+    )
+    feed_seconds, feed_peak_mb, feed = lakehouse_run(env, work / "feed.json")
+    if not feed["success"]:
+        raise RuntimeError(f"feed delivery lakehouse run failed: {feed['failures']}")
+    seconds[FEED_DELIVERY] = feed_seconds
+    # Then the cuts' next snapshots: whole files, about 1% of their records changed.
+    increment |= incremental_delivery(
+        generated, env.landing, catalogue, second, first_rows, share=0.01, access="cut"
     )
     incremental_seconds, incremental_peak_mb, incremental = lakehouse_run(
         env, work / "incremental.json"
     )
     if not incremental["success"]:
         raise RuntimeError(f"incremental lakehouse run failed: {incremental['failures']}")
-    seconds["incremental 1% delivery (lakehouse run)"] = incremental_seconds
+    seconds[SNAPSHOT_DELIVERY] = incremental_seconds
 
     drawn = draw_subjects(pl.read_parquet(env.truth / "people.parquet"), subjects, seed)
     seconds[f"bulk search ({drawn.height} subjects)"], found = timed(lambda: search(env, drawn))
@@ -160,8 +175,9 @@ def run_benchmark(people: int, work: Path, seed: int = 42, subjects: int = 1000)
             full_seconds / seconds["er (bare splink: train, predict, cluster)"], 3
         ),
         "end_to_end_seconds": full_seconds,
-        "peak_rss_gb": round(max(peak_mb, incremental_peak_mb) / 1024, 2),
-        "incremental_share_of_full": round(incremental_seconds / full_seconds, 3),
+        "peak_rss_gb": round(max(peak_mb, feed_peak_mb, incremental_peak_mb) / 1024, 2),
+        "incremental_share_of_full": round(feed_seconds / full_seconds, 3),
+        "snapshot_delivery_share_of_full": round(incremental_seconds / full_seconds, 3),
         "search_1000_seconds": seconds[f"bulk search ({drawn.height} subjects)"],
     }
     return {
@@ -179,9 +195,14 @@ def run_benchmark(people: int, work: Path, seed: int = 42, subjects: int = 1000)
             "dbt normalisation": round(records / max(seconds["dbt normalisation"], 1e-9)),
             "end to end": round(records / full_seconds),
         },
-        "peak_rss_mb": {"end to end": peak_mb, "incremental": incremental_peak_mb},
-        "stage_seconds": {  # where each run's time went: the full build and the 1% delivery
+        "peak_rss_mb": {
+            "end to end": peak_mb,
+            "feed delivery": feed_peak_mb,
+            "incremental": incremental_peak_mb,
+        },
+        "stage_seconds": {  # where each run's time went: the full build and the deliveries
             "full": stage_seconds(full["step_seconds"]),
+            "feed delivery": stage_seconds(feed["step_seconds"]),
             "incremental": stage_seconds(incremental["step_seconds"]),
         },
         "goals": {
