@@ -12,11 +12,12 @@ import pytest
 from tests.conftest import copy_lakehouse
 from tests.pipeline import run_everything
 from transforms.config import Environment
-from transforms.delta_io import read_table
+from transforms.delta_io import history, read_table
 from transforms.evaluate.entities import er_evaluation
 from transforms.generate import generate_catalogue
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.dashboards import make_self_contained, remote_references
+from transforms.resolve.feature_store import FEATURES_TABLE, published_features
 from transforms.resolve.pipeline import resolve, silver_features
 from transforms.resolve.registry import approved_model, registry
 from transforms.resolve.training import TrainingError, train_model
@@ -141,6 +142,9 @@ def test_new_delivery_incremental_equals_full_rebuild_and_ids_stay(
 
     incremental = read_table(env, "gold.entity_records")
     last_changes = read_table(env, "ops.entity_id_changes")
+    # ops.er_features took only the records whose features changed, and equals silver's input.
+    assert history(env.table_path(FEATURES_TABLE))[0]["operation"] == "MERGE"
+    assert published_features(env).equals(silver_features(env)[0])  # type: ignore[union-attr]
     # A routine run trains nothing (silver grew by less than retrain.record_growth): the
     # approved model scores the new delivery.
     assert len(registry(env).filter(pl.col("event") == "trained")) == 1

@@ -2,7 +2,7 @@
 
 Building the input from silver (`pipeline.silver_features`) reads every silver table and costs
 about 2 s per 100,000 people; resolution does it once per run and publishes the result here
-(merged by change, beside `ops.er_state`), so bulk search and the dashboards read it instead of
+(merged by the records whose feature hash changed, beside `ops.er_state`), so bulk search and the dashboards read it instead of
 building it again. Search then scores subjects against the same records, with the same generic
 values removed, that the gold entities it reports were resolved from.
 
@@ -16,9 +16,10 @@ import polars as pl
 from deltalake import DeltaTable
 
 from transforms.config import Environment
-from transforms.delta_io import read_path, read_where_in
+from transforms.delta_io import read_path, read_where_in, write_commit
 from transforms.resolve.features import FEATURE_COLUMNS
 from transforms.resolve.pipeline import silver_features
+from transforms.silver_changes import merge_change
 
 FEATURES_TABLE = "ops.er_features"
 KEY = "record_key"
@@ -27,6 +28,28 @@ KEY = "record_key"
 def stored_features(features: pl.DataFrame) -> pl.DataFrame:
     """The Splink input as `ops.er_features` holds it (`unique_id` named `record_key`)."""
     return features.select(FEATURE_COLUMNS).rename({"unique_id": KEY})
+
+
+def publish_features(
+    env: Environment, features: pl.DataFrame, changed: set[str] | None, run_id: str
+) -> int:
+    """Bring `ops.er_features` level with `features`; returns the version written.
+
+    `changed` names every record whose features may differ from the published ones (new,
+    changed or gone: the records whose feature hash differs from `ops.er_state`'s). A record's
+    features are what its hash is taken over, so the rows of the others are equal by
+    construction and only `changed` is merged; None (a full run, or no table yet) writes the
+    table whole. Published before `ops.er_state`, so a run killed between the two leaves the
+    state behind the features, and the next run merges the same records again.
+    """
+    path = env.table_path(FEATURES_TABLE)
+    metadata = {"run_id": run_id}
+    if changed is None or not DeltaTable.is_deltatable(str(path)):
+        return write_commit(
+            path, stored_features(features).to_arrow(), mode="overwrite", metadata=metadata
+        )
+    rows = stored_features(features.filter(pl.col("unique_id").is_in(sorted(changed))))
+    return merge_change(path, KEY, sorted(changed), rows, metadata)
 
 
 def _as_features(frame: pl.DataFrame) -> pl.DataFrame:

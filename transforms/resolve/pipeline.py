@@ -53,6 +53,7 @@ class Resolution:
     changes: pl.DataFrame  # ops.entity_id_changes rows of this run
     conflicts: tuple[Conflict, ...] = ()  # stewards' must-links a cannot-link kept from applying
     features: pl.DataFrame | None = None  # the Splink input, published as ops.er_features
+    features_changed: set[str] | None = None  # records whose features may differ (None: all)
 
 
 SETTLED_COLUMNS = (COMPONENT, COMPONENT_SIZE, "cluster_id", *MERGE_COLUMNS)
@@ -146,12 +147,15 @@ def resolve(
             {"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}
         ).drop("entity_id_l", "entity_id_r", "same_entity", "match_key", strict=False)
         scored = score_incremental(env, features, dirty, edges, model, config.evidence_threshold)
+        gone = set(previous_state["record_key"].to_list()) - set(hashes["unique_id"].to_list())
+        features_changed: set[str] | None = dirty | gone
         # A decision's records are clustered afresh every run (decisions are few): a new or
         # withdrawn decision changes their clusters though not their features.
         settled = settled_clusters(previous_state, dirty | decided.records, settings)
     else:
         scored = score_all(env, features, model, config.evidence_threshold)
         settled = None
+        features_changed = None
     clusters = constrained_clusters(
         features,
         scored.edges,
@@ -191,5 +195,12 @@ def resolve(
         )
     )
     return Resolution(
-        model.version, scored, tables, state, changes, decided.conflicts, features=features
+        model.version,
+        scored,
+        tables,
+        state,
+        changes,
+        decided.conflicts,
+        features=features,
+        features_changed=features_changed,
     )

@@ -29,7 +29,7 @@ from transforms.publish_changes import candidate_tables, mirror_to_warehouse, pu
 from transforms.quality.lineage import gold_to_silver
 from transforms.quality.results import record_results
 from transforms.quality.wap import Audit, audit_change
-from transforms.resolve.feature_store import FEATURES_TABLE, stored_features
+from transforms.resolve.feature_store import publish_features
 from transforms.resolve.pipeline import Resolution
 from transforms.storage import StoragePath
 
@@ -115,13 +115,11 @@ def publish_gold(env: Environment, result: Resolution, run_id: str) -> GoldPubli
         if complete:
             publish_change(env, con, "gold", "entity_evidence", EVIDENCE_KEY, run_id)
             publish_change(env, con, "gold", "generic_values", GENERIC_KEY, run_id)
-            ops = {"er_state": result.state}
-            if result.features is not None:
-                ops[FEATURES_TABLE.removeprefix("ops.")] = stored_features(result.features)
-            state = candidate_tables(env, "ops", ops)
+            if result.features is not None:  # before the state: see publish_features
+                publish_features(env, result.features, result.features_changed, run_id)
+            state = candidate_tables(env, "ops", {"er_state": result.state})
             try:
-                for table in ops:
-                    publish_change(env, state, "ops", table, "record_key", run_id, warehouse=False)
+                publish_change(env, state, "ops", "er_state", "record_key", run_id, warehouse=False)
             finally:
                 state.close()
             version = append_frame(env, CHANGES_TABLE, changes, run_id=run_id)
