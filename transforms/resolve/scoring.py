@@ -168,18 +168,26 @@ def score_incremental(
     threshold: float,
 ) -> Scored:
     """Score only new or changed records (against everything) and keep the other pairs."""
-    current = set(features["unique_id"].to_list())
-    kept = previous_edges.filter(
-        ~pl.col("unique_id_l").is_in(list(dirty))
-        & ~pl.col("unique_id_r").is_in(list(dirty))
-        & pl.col("unique_id_l").is_in(list(current))
-        & pl.col("unique_id_r").is_in(list(current))
+    # Semi-joins on a frame of the unchanged records, not `is_in` over Python lists of every
+    # record key (5 s at 1M people for a handful of dirty records).
+    is_dirty = pl.col("unique_id").is_in(pl.Series(sorted(dirty), dtype=pl.String).implode())
+    unchanged = features.select("unique_id").filter(~is_dirty)
+    kept = previous_edges.join(
+        unchanged.rename({"unique_id": "unique_id_l"}),
+        on="unique_id_l",
+        how="semi",
+        maintain_order="left",
+    ).join(
+        unchanged.rename({"unique_id": "unique_id_r"}),
+        on="unique_id_r",
+        how="semi",
+        maintain_order="left",
     )
     if not dirty:
         return Scored(kept, 0, "incremental")
     model = scoring_model(model)
-    new = features.filter(pl.col("unique_id").is_in(list(dirty)))
-    old = features.filter(~pl.col("unique_id").is_in(list(dirty)))
+    new = features.filter(is_dirty)
+    old = features.filter(~is_dirty)
     db = model_api(env, model)
     new_tables = register_by_dataset(db, new, prefix="new_")
     old_tables = register_by_dataset(db, old, prefix="old_")
