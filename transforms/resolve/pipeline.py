@@ -147,7 +147,9 @@ def resolve(
             {"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}
         ).drop("entity_id_l", "entity_id_r", "same_entity", "match_key", strict=False)
         scored = score_incremental(env, features, dirty, edges, model, config.evidence_threshold)
-        gone = set(previous_state["record_key"].to_list()) - set(hashes["unique_id"].to_list())
+        gone = set(
+            known.join(hashes, on="unique_id", how="anti")["unique_id"].to_list()
+        )  # records that left silver (a replaced cut, a destruction)
         features_changed: set[str] | None = dirty | gone
         # A decision's records are clustered afresh every run (decisions are few): a new or
         # withdrawn decision changes their clusters though not their features.
