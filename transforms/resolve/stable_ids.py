@@ -45,34 +45,59 @@ def assign_entity_ids(
         )
         .group_by("cluster_id", "previous_id")
         .len("shared")
-        .sort(["shared", "previous_id", "cluster_id"], descending=[True, False, False])
     )
-    inherited: dict[str, str] = {}
-    taken: set[str] = set()
-    for cluster_id, previous_id, _ in overlap.iter_rows():
-        if cluster_id not in inherited and previous_id not in taken:
-            inherited[cluster_id] = previous_id
-            taken.add(previous_id)
-    smallest = members.group_by("cluster_id").agg(pl.col("record_key").min().alias("smallest"))
+    # A cluster with exactly the records of a previous entity keeps its id: no other cluster
+    # shares a record with that entity, so rule 1's greedy pass would give it the same. Most
+    # clusters of an incremental run are such; only the rest go through the Python loop.
+    sizes = members.group_by("cluster_id").len("size")
+    previous_sizes = previous.group_by(pl.col("entity_id").alias("previous_id")).len("was")
+    exact = (
+        overlap.join(sizes, on="cluster_id")
+        .join(previous_sizes, on="previous_id")
+        .filter((pl.col("shared") == pl.col("size")) & (pl.col("shared") == pl.col("was")))
+        .select("cluster_id", pl.col("previous_id").alias("entity_id"))
+    )
+    rest = overlap.join(exact, on="cluster_id", how="anti").sort(
+        ["shared", "previous_id", "cluster_id"], descending=[True, False, False]
+    )
     ids: dict[str, str] = {}
-    used = set(taken)
-    for cluster_id, key in smallest.sort("smallest").iter_rows():
-        if cluster_id in inherited:
-            ids[cluster_id] = inherited[cluster_id]
-            continue
+    taken: set[str] = set()  # the exact clusters' previous ids overlap no cluster in `rest`
+    for cluster_id, previous_id, _ in rest.iter_rows():
+        if cluster_id not in ids and previous_id not in taken:
+            ids[cluster_id] = previous_id
+            taken.add(previous_id)
+    used = taken | set(exact["entity_id"].to_list())
+    carried = pl.concat([exact["entity_id"], pl.Series(list(taken), dtype=pl.String)])
+    fresh = (
+        members.join(exact, on="cluster_id", how="anti")
+        .filter(~pl.col("cluster_id").is_in(pl.Series(list(ids), dtype=pl.String).implode()))
+        .group_by("cluster_id")
+        .agg(pl.col("record_key").min().alias("smallest"))
+        .sort("smallest")
+    )
+    for cluster_id, key in fresh.iter_rows():
         candidate, n = new_entity_id(key), 1
         while candidate in used:
             n += 1
             candidate = new_entity_id(f"{key}#{n}")
         ids[cluster_id] = candidate
         used.add(candidate)
-    assigned = members.with_columns(
-        pl.col("cluster_id").replace_strict(ids, return_dtype=pl.String).alias("entity_id")
-    ).select("entity_id", "record_key")
-    return assigned, _changes(assigned, previous, set(inherited.values()))
+    mapping = pl.concat(
+        [
+            exact,
+            pl.DataFrame(
+                {"cluster_id": list(ids), "entity_id": list(ids.values())},
+                schema={"cluster_id": pl.String, "entity_id": pl.String},
+            ),
+        ]
+    )
+    assigned = members.join(mapping, on="cluster_id", how="left", maintain_order="left").select(
+        "entity_id", "record_key"
+    )
+    return assigned, _changes(assigned, previous, carried)
 
 
-def _changes(assigned: pl.DataFrame, previous: pl.DataFrame, carried: set[str]) -> pl.DataFrame:
+def _changes(assigned: pl.DataFrame, previous: pl.DataFrame, carried: pl.Series) -> pl.DataFrame:
     """Created, split, retired and merged rows, as joins (a national catalogue has millions)."""
     moved = (
         previous.select(pl.col("entity_id").alias("previous_id"), "record_key")
@@ -81,7 +106,7 @@ def _changes(assigned: pl.DataFrame, previous: pl.DataFrame, carried: set[str]) 
         .len("records")
         .with_columns(pl.col("records").cast(pl.Int64))
     )
-    kept = pl.Series(sorted(carried), dtype=pl.String).implode()
+    kept = carried.implode()
     new_ids = assigned.select("entity_id").unique().filter(~pl.col("entity_id").is_in(kept))
     splits = moved.join(new_ids, on="entity_id").select(
         pl.lit("split").alias("change"),
