@@ -183,7 +183,7 @@ def test_adding_a_dataset_is_yaml_plus_one_staging_model(
     delivery = env.landing / "firearm_certificates" / "2026-10-05"
     delivery.mkdir(parents=True)
     (delivery / "certs.csv").write_text(
-        'certificate_no,holder,born,town,postcode\n'
+        "certificate_no,holder,born,town,postcode\n"
         'FC1,"Smith, John Albert",19850312,,ls14ab\n'
         'FC2,"Jones, Mary",19900101,Leeds,\n'
         'FC3,"Brown, Ann",19700101,,\n'
