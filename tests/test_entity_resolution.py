@@ -356,3 +356,26 @@ def test_inputs_without_the_newer_columns_get_them_unknown() -> None:
     assert completed.columns == FEATURE_COLUMNS
     assert completed["phone_kinds"].to_list() == [["mobile"], None]
     assert completed["towns"].null_count() == completed["emails"].null_count() == 2
+
+
+def test_matches_in_the_random_sample_are_taken_out_of_u() -> None:
+    """u = (observed - prior * m) / (1 - prior), at least a quarter of observed, renormalised."""
+    from transforms.resolve.training import without_matches_in_u
+
+    settings = {
+        "probability_two_random_records_match": 0.01,
+        "comparisons": [
+            {
+                "comparison_levels": [
+                    {"is_null_level": True},
+                    {"m_probability": 0.9, "u_probability": 0.02},
+                    {"m_probability": 0.1, "u_probability": 0.98},
+                ]
+            }
+        ],
+    }
+    levels = without_matches_in_u(settings)["comparisons"][0]["comparison_levels"]
+    exact, other = levels[1]["u_probability"], levels[2]["u_probability"]
+    assert exact == pytest.approx(0.011 / (0.011 + 0.979))
+    assert exact + other == pytest.approx(1.0)
+    assert settings["comparisons"][0]["comparison_levels"][1]["u_probability"] == 0.02  # a copy
