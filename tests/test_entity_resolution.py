@@ -252,6 +252,82 @@ def test_fields_a_record_lacks_are_no_evidence_against(built: Environment) -> No
     assert gammas[("a", "c")]["gamma_emails"] == -1
 
 
+def test_family_name_and_shared_address_are_one_piece_of_evidence(built: Environment) -> None:
+    """At a shared dwelling the family name is weighed with the address, not again on its own;
+    a town that is all one record gives is its own level, apart from full addresses that differ
+    but for their town."""
+    from transforms.resolve.clustering import COMPONENT
+    from transforms.resolve.features import person_features
+    from transforms.resolve.scoring import component_scorer
+
+    persons = pl.DataFrame(
+        {
+            "record_key": ["a", "b", "c", "d", "e"],
+            "source_dataset": ["electoral_roll"] * 4 + ["vehicle_keepers"],
+            "classification": ["OFFICIAL"] * 5,
+            "given_name": ["ANTHONY", "ABIGAIL", "ANTHONY", "ANTHONY", "ANTHONY"],
+            "middle_names": [None] * 5,
+            "family_name": ["THOMAS", "THOMAS", "JONES", "THOMAS", "THOMAS"],
+            "date_of_birth": [None] * 5,
+            "birth_year": [None] * 5,
+        },
+        schema_overrides={
+            "middle_names": pl.String,
+            "date_of_birth": pl.Date,
+            "birth_year": pl.Int64,
+        },
+    )
+    addresses = pl.DataFrame(
+        {
+            "record_key": ["a", "b", "c", "d", "e"],
+            "address_line": [
+                "12 HIGH STREET",
+                "12 HIGH STREET",
+                "12 HIGH STREET",
+                None,
+                "3 MILL LANE",
+            ],
+            "town": ["LEEDS"] * 5,
+            "postcode": ["LS1 4AB", "LS1 4AB", "LS1 4AB", None, "LS6 2QT"],
+        }
+    )
+    identifiers = pl.DataFrame(
+        schema={"record_key": pl.String, "identifier_type": pl.String, "identifier": pl.String}
+    )
+    documents = pl.DataFrame(
+        schema={"record_key": pl.String, "document_type": pl.String, "document_number": pl.String}
+    )
+    features = person_features(persons, addresses, identifiers, documents)
+    scored = component_scorer(built, approved_model(built))(
+        features.with_columns(pl.lit("one").alias(COMPONENT))
+    )
+    rows = {(r["unique_id_l"], r["unique_id_r"]): r for r in scored.to_dicts()}
+    levels = {
+        c["output_column_name"]: [lv.get("label_for_charts") for lv in c["comparison_levels"]]
+        for c in approved_model(built).settings()["comparisons"]  # type: ignore[union-attr]
+    }
+
+    def level(pair: tuple[str, str], comparison: str) -> str | None:
+        gamma = rows[pair][f"gamma_{comparison}"]
+        labels = [lv for lv in levels[comparison] if lv != levels[comparison][0]]
+        return None if gamma == -1 else labels[len(labels) - 1 - gamma]
+
+    household = ("a", "b")  # one family name, one address: the address comparison weighs both
+    assert rows[household]["gamma_family_name"] == -1
+    assert (
+        level(household, "address") == "Postcode, house number and street agree, family names agree"
+    )
+    assert (
+        level(("a", "c"), "address")
+        == "Postcode, house number and street agree, family names differ"
+    )
+    assert rows[("a", "c")]["gamma_family_name"] == -1
+    # no dwelling in common: the family name is its own comparison again
+    assert rows[("a", "e")]["gamma_family_name"] != -1
+    assert level(("a", "e"), "address") == "Town agrees"
+    assert level(("a", "d"), "address") == "Town agrees, all one side gives"
+
+
 def test_inputs_without_the_newer_columns_get_them_unknown() -> None:
     """Bulk-search subjects (shaped before address parts, e-mail and phone kinds) are completed:
     phone kinds from their phones, the rest null (unknown to the model, never against)."""
@@ -284,3 +360,26 @@ def test_inputs_without_the_newer_columns_get_them_unknown() -> None:
     assert completed.columns == FEATURE_COLUMNS
     assert completed["phone_kinds"].to_list() == [["mobile"], None]
     assert completed["towns"].null_count() == completed["emails"].null_count() == 2
+
+
+def test_matches_in_the_random_sample_are_taken_out_of_u() -> None:
+    """u = (observed - prior * m) / (1 - prior), at least a quarter of observed, renormalised."""
+    from transforms.resolve.training import without_matches_in_u
+
+    settings = {
+        "probability_two_random_records_match": 0.01,
+        "comparisons": [
+            {
+                "comparison_levels": [
+                    {"is_null_level": True},
+                    {"m_probability": 0.9, "u_probability": 0.02},
+                    {"m_probability": 0.1, "u_probability": 0.98},
+                ]
+            }
+        ],
+    }
+    levels = without_matches_in_u(settings)["comparisons"][0]["comparison_levels"]
+    exact, other = levels[1]["u_probability"], levels[2]["u_probability"]
+    assert exact == pytest.approx(0.011 / (0.011 + 0.979))
+    assert exact + other == pytest.approx(1.0)
+    assert settings["comparisons"][0]["comparison_levels"][1]["u_probability"] == 0.02  # a copy

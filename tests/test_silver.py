@@ -130,6 +130,7 @@ columns:
   - {name: certificate_no, type: string, nullable: false}
   - {name: holder, type: string, format: surname_comma_forenames}
   - {name: born, type: string, format: "%Y%m%d"}
+  - {name: town, type: string}
   - {name: postcode, type: string}
 retention_days: 365
 refresh: manual
@@ -154,7 +155,7 @@ final as (
         'person' as record_type,
         {{ name_columns('parsed_name') }},
         {{ birth_columns('parsed_birth') }},
-        {{ address_list([address_struct('null', 'null', 'postcode', 'firearm_certificates')]) }} as addresses
+        {{ address_list([address_struct('null', 'town', 'postcode', 'firearm_certificates')]) }} as addresses
     from parsed
 )
 
@@ -182,7 +183,10 @@ def test_adding_a_dataset_is_yaml_plus_one_staging_model(
     delivery = env.landing / "firearm_certificates" / "2026-10-05"
     delivery.mkdir(parents=True)
     (delivery / "certs.csv").write_text(
-        'certificate_no,holder,born,postcode\nFC1,"Smith, John Albert",19850312,ls14ab\n'
+        "certificate_no,holder,born,town,postcode\n"
+        'FC1,"Smith, John Albert",19850312,,ls14ab\n'
+        'FC2,"Jones, Mary",19900101,Leeds,\n'
+        'FC3,"Brown, Ann",19700101,,\n'
     )
 
     prepare_dbt_project(env)  # `make manifest` for this catalogue
@@ -202,3 +206,10 @@ def test_adding_a_dataset_is_yaml_plus_one_staging_model(
         pl.col("record_key") == "firearm_certificates:FC1"
     )
     assert postcode["postcode"].to_list() == ["LS1 4AB"]
+    # A town alone is an address (the model compares towns); nothing at all is none.
+    addresses = read_table(env, "silver.addresses").filter(
+        pl.col("record_key").is_in(["firearm_certificates:FC2", "firearm_certificates:FC3"])
+    )
+    assert addresses.select("record_key", "address_line", "town", "postcode").rows() == [
+        ("firearm_certificates:FC2", None, "LEEDS", None)
+    ]

@@ -72,8 +72,14 @@
 {%- endmacro %}
 
 {% macro address_list(addresses) -%}
-    {#- A list of address structs, dropping those with neither a line nor a postcode. -#}
-    {{ list_where(list_of(addresses), 'a', 'a.address_line is not null or a.postcode is not null') }}
+    {#- A list of address structs, dropping those with nothing in them (no line, postcode or town):
+        a town alone is kept, as the model compares towns. -#}
+    {{ list_where(list_of(addresses), 'a', address_present('a')) }}
+{%- endmacro %}
+
+{% macro address_present(a) -%}
+    {#- An address struct carries something: a line, a postcode or a (non-blank) town. -#}
+    ({{ a }}.address_line is not null or {{ a }}.postcode is not null or nullif(trim({{ a }}.town), '') is not null)
 {%- endmacro %}
 
 {% macro gender(column) -%}

@@ -74,12 +74,35 @@ def given_name_comparison() -> cl.CustomComparison:
     )
 
 
+# Two records share a dwelling's address: a postcode, or a house number and street, in common.
+SHARED_DWELLING = (
+    "(list_has_any(postcodes_l, postcodes_r) or list_has_any(address_keys_l, address_keys_r))"
+)
+SAME_FAMILY_NAME = "family_name_l = family_name_r"
+# One record's address is a town alone (no street, no postcode): a town that agrees is all the
+# agreement it can show, unlike two full addresses that differ but for their town.
+TOWN_ONLY_ON_ONE_SIDE = (
+    "((streets_l is null and postcodes_l is null) or (streets_r is null and postcodes_r is null))"
+)
+
+
 def family_name_comparison() -> cl.CustomComparison:
-    """Exact (with term frequencies), swapped with the given name, close spelling, else."""
+    """Exact (with term frequencies), swapped with the given name, close spelling, else.
+
+    Unknown here when the two records share a dwelling's address: the address comparison then
+    weighs the family name and the address together (`address_comparison`), as a household's
+    members share both.
+    """
     return cl.CustomComparison(
         output_column_name="family_name",
         comparison_levels=[
-            cll.NullLevel("family_name"),
+            cll.Or(
+                cll.NullLevel("family_name"),
+                cll.CustomLevel(SHARED_DWELLING, base_dialect_str=SQL_DIALECT),
+            ).configure(
+                is_null_level=True,
+                label_for_charts="Null, or weighed with a shared address",
+            ),
             cll.ExactMatchLevel("family_name", term_frequency_adjustments=True),
             cll.CustomLevel(
                 "family_name_l = given_name_r and given_name_l = family_name_r",
@@ -168,6 +191,18 @@ def date_of_birth_comparison() -> cl.CustomComparison:
     )
 
 
+def _by_family_name(level: cll.ComparisonLevelCreator, label: str) -> list[cll.And]:
+    """`level` where the family names agree, then `level` where they do not (or one is null)."""
+    same = cll.CustomLevel(SAME_FAMILY_NAME, base_dialect_str=SQL_DIALECT)
+    other = cll.CustomLevel(
+        f"not coalesce({SAME_FAMILY_NAME}, false)", base_dialect_str=SQL_DIALECT
+    )
+    return [
+        cll.And(level, same).configure(label_for_charts=f"{label}, family names agree"),
+        cll.And(level, other).configure(label_for_charts=f"{label}, family names differ"),
+    ]
+
+
 def address_comparison() -> cl.CustomComparison:
     """Postcode, house number and street, street alone (fuzzy) and town, as one comparison.
 
@@ -175,6 +210,13 @@ def address_comparison() -> cl.CustomComparison:
     independent evidence would make any two people of one household look like one person.
     Null (no evidence) unless both records carry a comparable part: a record with a town but no
     street is never held against one with a street.
+
+    Where a dwelling's address is shared (postcode, or house number and street), each level is
+    split by whether the family names agree, and the family-name comparison is unknown
+    (`family_name_comparison`): the two are one piece of evidence, estimated together. Members
+    of one household share a family name and an address, so among non-matching pairs a shared
+    address and a shared family name come together far more often than their separate
+    frequencies multiply to; counted as independent terms they added up to a match.
     """
     shared = {c: cll.ArrayIntersectLevel(c, 1) for c in ("postcodes", "address_keys", "towns")}
     # Streets are compared first with first and last with last (sorted lists; most records
@@ -197,20 +239,26 @@ def address_comparison() -> cl.CustomComparison:
                 label_for_charts="Nothing comparable",
                 base_dialect_str=SQL_DIALECT,
             ).configure(is_null_level=True),
-            cll.And(shared["postcodes"], shared["address_keys"]).configure(
-                label_for_charts="Postcode, house number and street agree"
+            *_by_family_name(
+                cll.And(shared["postcodes"], shared["address_keys"]),
+                "Postcode, house number and street agree",
             ),
-            cll.And(shared["address_keys"], shared["towns"]).configure(
-                label_for_charts="House number, street and town agree"
+            *_by_family_name(
+                cll.And(shared["address_keys"], shared["towns"]),
+                "House number, street and town agree",
             ),
-            cll.ArrayIntersectLevel("postcodes", 1).configure(label_for_charts="Postcode agrees"),
-            cll.ArrayIntersectLevel("address_keys", 1).configure(
-                label_for_charts="House number and street agree"
+            *_by_family_name(cll.ArrayIntersectLevel("postcodes", 1), "Postcode agrees"),
+            *_by_family_name(
+                cll.ArrayIntersectLevel("address_keys", 1), "House number and street agree"
             ),
             cll.And(similar_street(), shared["towns"]).configure(
                 label_for_charts="Similar street in the same town"
             ),
             similar_street().configure(label_for_charts="Similar street"),
+            cll.And(
+                shared["towns"],
+                cll.CustomLevel(TOWN_ONLY_ON_ONE_SIDE, base_dialect_str=SQL_DIALECT),
+            ).configure(label_for_charts="Town agrees, all one side gives"),
             cll.ArrayIntersectLevel("towns", 1).configure(label_for_charts="Town agrees"),
             cll.ElseLevel(),
         ],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from splink import Linker, block_on
@@ -118,4 +120,38 @@ def train_model(env: Environment, features: pl.DataFrame, config: ResolutionConf
         tables = register_by_dataset(db, sampled)
     linker = linker_for(db, tables, build_settings(chosen), frozen)
     run_training_steps(linker, training)
-    return TrainedModel(linker.misc.save_model_to_json(), frozen, blocking)
+    return TrainedModel(without_matches_in_u(linker.misc.save_model_to_json()), frozen, blocking)
+
+
+def without_matches_in_u(settings: dict[str, Any]) -> dict[str, Any]:
+    """The model with the matches in the random sample taken out of its u probabilities.
+
+    Random sampling measures how often a level occurs among random pairs, which is
+    prior * m + (1 - prior) * u: the matches in the sample inflate u, most for the levels
+    matches mostly show (an exact date of birth, a shared address). So u is taken as
+    (observed - prior * m) / (1 - prior), and never below a quarter of what was observed
+    (an m from EM is itself an estimate); each comparison's u probabilities are then
+    renormalised to sum to 1.
+    """
+    out = copy.deepcopy(settings)
+    prior = float(out["probability_two_random_records_match"])
+    for comparison in out["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        estimated = [
+            lv
+            for lv in levels
+            if isinstance(lv.get("m_probability"), float)
+            and isinstance(lv.get("u_probability"), float)
+        ]
+        for lv in estimated:
+            observed = lv["u_probability"]
+            lv["u_probability"] = max(
+                (observed - prior * lv["m_probability"]) / (1 - prior), observed / 4
+            )
+        total = sum(
+            lv["u_probability"] for lv in levels if isinstance(lv.get("u_probability"), float)
+        )
+        for lv in levels:
+            if isinstance(lv.get("u_probability"), float):
+                lv["u_probability"] /= total
+    return out

@@ -24,7 +24,7 @@ final as (
         {{ list_where('fold_texts(aliases)', 'a', 'a is not null') }} as aliases,
         {{ list_where(
             'split_addresses(addresses, ' ~ country('rocu_nominals') ~ ')',
-            'a', 'a.address_line is not null or a.postcode is not null'
+            'a', address_present('a')
         ) }} as addresses,
         {{ list_where('to_e164s(phones, ' ~ country('rocu_nominals') ~ ')', 'p', 'p is not null') }} as phones,
         {{ invalid_fields([('nominal_name', 'nominal_name', 'parsed_name.family_name'), ('date_of_birth', 'date_of_birth', 'parsed_birth.birth_year')]) }} as invalid_fields
