@@ -75,8 +75,11 @@ def given_name_comparison() -> cl.CustomComparison:
 
 
 # Two records share a dwelling's address: a postcode, or a house number and street, in common.
+# Written with array_intersect, which sqlglot carries to Spark (list_has_any becomes `&&` there,
+# which Spark SQL does not have).
 SHARED_DWELLING = (
-    "(list_has_any(postcodes_l, postcodes_r) or list_has_any(address_keys_l, address_keys_r))"
+    "(array_length(array_intersect(postcodes_l, postcodes_r)) > 0 "
+    "or array_length(array_intersect(address_keys_l, address_keys_r)) > 0)"
 )
 SAME_FAMILY_NAME = "family_name_l = family_name_r"
 # One record's address is a town alone (no street, no postcode): a town that agrees is all the
