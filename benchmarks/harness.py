@@ -266,9 +266,18 @@ def main(argv: list[str] | None = None) -> Path:
             os.environ.pop("LAKEHOUSE_HOME", None)
         else:
             os.environ["LAKEHOUSE_HOME"] = previous
-    path = save_result(result, args.out_dir / f"{result['date']}-{args.people}.json")
+    path = save_result(result, result_path(args.out_dir, result))
     print_table(result)
     print(f"written {path}")
+    return path
+
+
+def result_path(out_dir: Path, result: dict[str, Any]) -> Path:
+    """`<date>-<people>.json`, or with the commit too when a result of that date is there
+    already: a second run on one day never overwrites a committed result."""
+    path = out_dir / f"{result['date']}-{result['people']}.json"
+    if path.exists():
+        path = out_dir / f"{result['date']}-{result['people']}-{result['commit']}.json"
     return path
 
 

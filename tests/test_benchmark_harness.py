@@ -13,6 +13,7 @@ from benchmarks.harness import (
     SNAPSHOT_DELIVERY,
     STAGES,
     main,
+    result_path,
     stage_seconds,
 )
 
@@ -49,3 +50,11 @@ def test_the_harness_runs_every_stage_and_writes_its_result(tmp_path: Path) -> N
     assert result["machine"]["cores"] >= 1
     rows = result["incremental_rows"]
     assert rows and all(n != 0 for n in rows.values())
+
+
+def test_a_second_result_of_the_same_day_does_not_overwrite_the_first(tmp_path: Path) -> None:
+    result = {"date": "2026-12-03", "people": 600, "commit": "abc1234"}
+    first = result_path(tmp_path, result)
+    assert first.name == "2026-12-03-600.json"
+    first.write_text("{}")
+    assert result_path(tmp_path, result).name == "2026-12-03-600-abc1234.json"
