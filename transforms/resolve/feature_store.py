@@ -2,9 +2,10 @@
 
 Building the input from silver (`pipeline.silver_features`) reads every silver table and costs
 about 2 s per 100,000 people; resolution does it once per run and publishes the result here
-(merged by the records whose feature hash changed, beside `ops.er_state`), so bulk search and the dashboards read it instead of
-building it again. Search then scores subjects against the same records, with the same generic
-values removed, that the gold entities it reports were resolved from.
+(merged by the records whose feature hash changed, beside `ops.er_state`), so bulk search and
+the dashboards read it instead of building it again. Search then scores subjects against the
+same records, with the same generic values removed, that the gold entities it reports were
+resolved from.
 
 Rows are keyed by `record_key` (the Splink input's `unique_id`), so a destruction purges them as
 it purges every other table holding the record.
