@@ -48,10 +48,7 @@ def _second_delivery(env: Environment, tmp_path: Path, dataset: str) -> tuple[st
     record_id = load_catalogue(env.catalogue_dir)[dataset].source.record_id[0]
     old = set(read_table(env, f"bronze.{dataset}")[record_id].cast(pl.String))
     rows = pl.concat(
-        [
-            pl.read_csv(f, infer_schema=False)
-            for f in (env.landing / dataset / second).glob("*.csv")
-        ]
+        [pl.read_csv(f, infer_schema=False) for f in (env.landing / dataset / second).glob("*.csv")]
     )
     new = set(rows[record_id]) - old
     assert new, "the second delivery brings new records"

@@ -50,7 +50,12 @@ EXPECTED_KEYS = (
     }
 )
 # Steps that open the DuckDB warehouse (one process per file) and so hold its pool.
-WAREHOUSE_WRITERS = {"dbt_silver", "publish_silver", "resolve_entities", "ops__normalisation_report"}
+WAREHOUSE_WRITERS = {
+    "dbt_silver",
+    "publish_silver",
+    "resolve_entities",
+    "ops__normalisation_report",
+}
 
 
 def test_definitions_load_with_the_expected_asset_keys(env: Environment) -> None:

@@ -17,8 +17,9 @@ from transforms.evaluate.entities import er_evaluation
 from transforms.generate import generate_catalogue
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.dashboards import make_self_contained, remote_references
+from transforms.resolve.feature_inputs import input_hashes
 from transforms.resolve.feature_store import FEATURES_TABLE, published_features
-from transforms.resolve.pipeline import resolve, silver_features
+from transforms.resolve.pipeline import resolve, silver_features, silver_inputs
 from transforms.resolve.registry import approved_model, registry
 from transforms.resolve.training import TrainingError, train_model
 
@@ -145,6 +146,8 @@ def test_new_delivery_incremental_equals_full_rebuild_and_ids_stay(
     # ops.er_features took only the records whose features changed, and equals silver's input.
     assert history(env.table_path(FEATURES_TABLE))[0]["operation"] == "MERGE"
     assert published_features(env).equals(silver_features(env)[0])  # type: ignore[union-attr]
+    stored = read_table(env, FEATURES_TABLE).select("record_key", "input_hash").sort("record_key")
+    assert stored.equals(input_hashes(*silver_inputs(env)[0]).sort("record_key"))
     # A routine run trains nothing (silver grew by less than retrain.record_growth): the
     # approved model scores the new delivery.
     assert len(registry(env).filter(pl.col("event") == "trained")) == 1

@@ -8,7 +8,9 @@ same records, with the same generic values removed, that the gold entities it re
 resolved from.
 
 Rows are keyed by `record_key` (the Splink input's `unique_id`), so a destruction purges them as
-it purges every other table holding the record.
+it purges every other table holding the record. Each row also carries its record's input hash
+(`feature_inputs.py`), so the next resolution builds features only for records whose silver rows
+changed.
 """
 
 from __future__ import annotations
@@ -18,38 +20,56 @@ from deltalake import DeltaTable
 
 from transforms.config import Environment
 from transforms.delta_io import read_path, read_where_in, write_commit
+from transforms.resolve.feature_inputs import FEATURES_TABLE, INPUT_HASH, KEY
 from transforms.resolve.features import FEATURE_COLUMNS
 from transforms.resolve.pipeline import silver_features
 from transforms.silver_changes import merge_change
 
-FEATURES_TABLE = "ops.er_features"
-KEY = "record_key"
+__all__ = [
+    "FEATURES_TABLE",
+    "publish_features",
+    "published_features",
+    "resolution_features",
+    "stored_features",
+]
 
 
-def stored_features(features: pl.DataFrame) -> pl.DataFrame:
-    """The Splink input as `ops.er_features` holds it (`unique_id` named `record_key`)."""
-    return features.select(FEATURE_COLUMNS).rename({"unique_id": KEY})
+def stored_features(features: pl.DataFrame, hashes: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The Splink input as `ops.er_features` holds it (`unique_id` named `record_key`), with
+    each record's input hash (null where `hashes` is None)."""
+    stored = features.select(FEATURE_COLUMNS).rename({"unique_id": KEY})
+    if hashes is None:
+        return stored.with_columns(pl.lit(None, dtype=pl.String).alias(INPUT_HASH))
+    return stored.join(hashes.select(KEY, INPUT_HASH), on=KEY, how="left")
 
 
 def publish_features(
-    env: Environment, features: pl.DataFrame, changed: set[str] | None, run_id: str
+    env: Environment,
+    features: pl.DataFrame,
+    changed: set[str] | None,
+    run_id: str,
+    hashes: pl.DataFrame | None = None,
 ) -> int:
     """Bring `ops.er_features` level with `features`; returns the version written.
 
     `changed` names every record whose features may differ from the published ones (new,
     changed or gone: the records whose feature hash differs from `ops.er_state`'s). A record's
     features are what its hash is taken over, so the rows of the others are equal by
-    construction and only `changed` is merged; None (a full run, or no table yet) writes the
-    table whole. Published before `ops.er_state`, so a run killed between the two leaves the
+    construction and only `changed` is merged; None (a full run, or no table yet, or one
+    written before input hashes) writes the table whole. Published before `ops.er_state`, so a run killed between the two leaves the
     state behind the features, and the next run merges the same records again.
     """
     path = env.table_path(FEATURES_TABLE)
     metadata = {"run_id": run_id}
-    if changed is None or not DeltaTable.is_deltatable(str(path)):
-        return write_commit(
-            path, stored_features(features).to_arrow(), mode="overwrite", metadata=metadata
-        )
-    rows = stored_features(features.filter(pl.col("unique_id").is_in(sorted(changed))))
+    if (
+        changed is None
+        or not DeltaTable.is_deltatable(str(path))
+        or INPUT_HASH not in DeltaTable(str(path)).schema().to_arrow().names
+    ):
+        rows = stored_features(features, hashes)
+        return write_commit(path, rows.to_arrow(), mode="overwrite", metadata=metadata)
+    keys = pl.DataFrame({"unique_id": sorted(changed)}, schema={"unique_id": pl.String})
+    rows = stored_features(features.join(keys, on="unique_id", how="semi"), hashes)
     return merge_change(path, KEY, sorted(changed), rows, metadata)
 
 

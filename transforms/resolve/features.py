@@ -41,6 +41,22 @@ FEATURE_COLUMNS = [
     "towns",
     "emails",
 ]
+# The columns `person_features` reads of the person, address, identifier and document rows (in
+# that order): what a record's input hash is taken over (feature_inputs.py).
+INPUT_COLUMNS = (
+    (
+        "source_dataset",
+        "classification",
+        "given_name",
+        "middle_names",
+        "family_name",
+        "date_of_birth",
+        "birth_year",
+    ),
+    ("postcode", "address_line", "town"),
+    ("identifier_type", "identifier"),
+    ("document_type", "document_number"),
+)
 # Columns added after subjects of bulk search were shaped (search.py); absent ones are null.
 ADDRESS_AND_EMAIL_COLUMNS = {
     "phone_kinds": pl.List(pl.String),

@@ -23,6 +23,7 @@ from transforms.resolve.clustering import (
 )
 from transforms.resolve.config import ResolutionConfig, load_resolution_config
 from transforms.resolve.decisions import Conflict, load_constraints
+from transforms.resolve.feature_inputs import FEATURES_TABLE, reusable_features
 from transforms.resolve.features import person_features
 from transforms.resolve.generic_values import (
     generic_holders,
@@ -54,6 +55,7 @@ class Resolution:
     conflicts: tuple[Conflict, ...] = ()  # stewards' must-links a cannot-link kept from applying
     features: pl.DataFrame | None = None  # the Splink input, published as ops.er_features
     features_changed: set[str] | None = None  # records whose features may differ (None: all)
+    input_hashes: pl.DataFrame | None = None  # record_key, input_hash (feature_inputs.py)
 
 
 SETTLED_COLUMNS = (COMPONENT, COMPONENT_SIZE, "cluster_id", *MERGE_COLUMNS)
@@ -87,13 +89,14 @@ def settled_clusters(
 
 
 GENERIC_HOLDERS = "generic_value_holders"
-"""The key of `silver_features`' second result holding `generic_holders` (not a silver table)."""
+"""The key of `silver_inputs`' second result holding `generic_holders` (not a silver table)."""
 
 
-def silver_features(
+def silver_inputs(
     env: Environment, config: ResolutionConfig | None = None
-) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
-    """The Splink input without generic values, and the silver tables (with `GENERIC_HOLDERS`)."""
+) -> tuple[tuple[pl.DataFrame, ...], dict[str, pl.DataFrame]]:
+    """What `person_features` reads (person, address, identifier and document rows, generic
+    values removed), and the silver tables (with `GENERIC_HOLDERS`)."""
     silver = {name: read_table(env, f"silver.{name}") for name in SILVER_TABLES}
     config = config or load_resolution_config(env.catalogue_dir)
     persons = silver["person_records"]
@@ -101,10 +104,16 @@ def silver_features(
     documents = silver["document_identifiers"]
     values = identifier_values(persons, addresses, identifiers, documents)
     holders = generic_holders(values, config.generic_values)
-    features = person_features(
-        persons, *without_generic(addresses, identifiers, documents, holders)
-    )
-    return features, {**silver, GENERIC_HOLDERS: holders}
+    inputs = (persons, *without_generic(addresses, identifiers, documents, holders))
+    return inputs, {**silver, GENERIC_HOLDERS: holders}
+
+
+def silver_features(
+    env: Environment, config: ResolutionConfig | None = None
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """The Splink input without generic values, built from silver, and the silver tables."""
+    inputs, silver = silver_inputs(env, config)
+    return person_features(*inputs), silver
 
 
 def resolve(
@@ -116,7 +125,9 @@ def resolve(
 ) -> Resolution:
     """One resolution run over the current silver tables."""
     model = model or approved_model(env)
-    features, silver = silver_features(env, config)
+    inputs, silver = silver_inputs(env, config)
+    published = None if full_rebuild else read_path(env.table_path(FEATURES_TABLE))
+    features, input_hashes, inputs_changed = reusable_features(published, *inputs)
     hashes = feature_hashes(features)
     previous_state = read_path(env.table_path("ops.er_state"))
     previous_edges = read_path(env.table_path("gold.entity_evidence"))
@@ -150,7 +161,9 @@ def resolve(
         gone = set(
             known.join(hashes, on="unique_id", how="anti")["unique_id"].to_list()
         )  # records that left silver (a replaced cut, a destruction)
-        features_changed: set[str] | None = dirty | gone
+        features_changed: set[str] | None = (
+            None if inputs_changed is None else dirty | gone | inputs_changed
+        )
         # A decision's records are clustered afresh every run (decisions are few): a new or
         # withdrawn decision changes their clusters though not their features.
         settled = settled_clusters(previous_state, dirty | decided.records, settings)
@@ -205,4 +218,5 @@ def resolve(
         decided.conflicts,
         features=features,
         features_changed=features_changed,
+        input_hashes=input_hashes,
     )

@@ -116,7 +116,9 @@ def publish_gold(env: Environment, result: Resolution, run_id: str) -> GoldPubli
             publish_change(env, con, "gold", "entity_evidence", EVIDENCE_KEY, run_id)
             publish_change(env, con, "gold", "generic_values", GENERIC_KEY, run_id)
             if result.features is not None:  # before the state: see publish_features
-                publish_features(env, result.features, result.features_changed, run_id)
+                publish_features(
+                    env, result.features, result.features_changed, run_id, result.input_hashes
+                )
             state = candidate_tables(env, "ops", {"er_state": result.state})
             try:
                 publish_change(env, state, "ops", "er_state", "record_key", run_id, warehouse=False)
