@@ -43,25 +43,20 @@ def input_hashes(
     """record_key, input_hash: a fingerprint of the rows `person_features` reads per record.
 
     Only the columns it reads are hashed (`INPUT_COLUMNS`), so a change of lineage (a cut
-    delivered again) builds nothing. Rows are a set (features take unique values): each
-    distinct row's hash is XORed into its record's.
+    delivered again) builds nothing. A record's hash is the wrapping sum of its rows' hashes
+    (each table with its own seed): independent of row order, cheaper to group than an XOR. A
+    repeated row changes the hash though not the features: the record is built again, no more.
     """
     seed = _seed()
     frames = (persons, addresses, identifiers, documents)
     hashed = pl.concat(
         [
-            frame.select(
-                KEY, pl.struct(list(columns)).hash(seed=seed + table).alias(INPUT_HASH)
-            ).unique()
+            frame.select(KEY, pl.struct(list(columns)).hash(seed=seed + table).alias(INPUT_HASH))
             for table, (frame, columns) in enumerate(zip(frames, INPUT_COLUMNS, strict=True))
         ]
     )
-    folded = hashed.group_by(KEY).agg(pl.col(INPUT_HASH).bitwise_xor())
-    return (
-        persons.select(KEY)
-        .join(folded, on=KEY, how="left")
-        .with_columns(pl.col(INPUT_HASH).cast(pl.String))
-    )
+    summed = hashed.group_by(KEY).agg(pl.col(INPUT_HASH).sum().reinterpret(signed=True))
+    return persons.select(KEY).join(summed, on=KEY, how="left")
 
 
 def reusable_features(
@@ -73,23 +68,25 @@ def reusable_features(
 ) -> tuple[pl.DataFrame, pl.DataFrame, set[str] | None]:
     """The Splink input, its input hashes, and the records whose published row must change.
 
-    `published` is `ops.er_features` as stored (None, or written before input hashes: every
-    record is built, and the third result is None, so the table is written whole). Otherwise the
-    third result names the records built again and the published rows of records gone.
+    `published` is `ops.er_features` as stored. When it is None, or was written before input
+    hashes or with another type of them, every record is built and the third result is None
+    (the table is written whole). Otherwise the third result names the records built again
+    and the published rows of records gone.
     """
-    hashes = input_hashes(persons, addresses, identifiers, documents)
-    if published is None or INPUT_HASH not in published.columns:
-        return person_features(persons, addresses, identifiers, documents), hashes, None
-    same = published.join(hashes, on=[KEY, INPUT_HASH], how="semi")
-    stale = hashes.join(same.select(KEY), on=KEY, how="anti").select(KEY)
-    gone = published.select(KEY).join(hashes.select(KEY), on=KEY, how="anti")
-    fresh = person_features(
-        *(
-            frame.join(stale, on=KEY, how="semi")
-            for frame in (persons, addresses, identifiers, documents)
-        )
-    )
-    reused = same.rename({KEY: "unique_id"}).select(FEATURE_COLUMNS)
+    inputs = (persons, addresses, identifiers, documents)
+    hashes = input_hashes(*inputs)
+    if published is None or published.schema.get(INPUT_HASH) != pl.Int64:
+        return person_features(*inputs), hashes, None
+    stored = published.select(KEY, pl.col(INPUT_HASH).alias("__published"))
+    compared = hashes.join(stored, on=KEY, how="left")
+    stale = compared.filter(pl.col(INPUT_HASH).ne_missing(pl.col("__published")))[KEY]
+    gone = stored.join(hashes, on=KEY, how="anti")[KEY]
+    # Filters by a key list, not joins: a join gathers the list columns of every row it keeps
+    # (3 s at 1M records), a filter keeps the rows in place (0.4 s).
+    dropped = pl.concat([stale, gone])
+    reused = published.filter(~pl.col(KEY).is_in(dropped.implode())) if len(dropped) else published
+    fresh = person_features(*(frame.filter(pl.col(KEY).is_in(stale.implode())) for frame in inputs))
+    reused = reused.rename({KEY: "unique_id"}).select(FEATURE_COLUMNS)
     features = pl.concat([reused, fresh.cast(reused.schema)]).sort("unique_id")
-    changed = set(stale[KEY].to_list()) | set(gone[KEY].to_list())
+    changed = set(dropped.to_list())
     return features, hashes, changed

@@ -16,6 +16,7 @@ changed.
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
 from deltalake import DeltaTable
 
 from transforms.config import Environment
@@ -24,6 +25,7 @@ from transforms.resolve.feature_inputs import FEATURES_TABLE, INPUT_HASH, KEY
 from transforms.resolve.features import FEATURE_COLUMNS
 from transforms.resolve.pipeline import silver_features
 from transforms.silver_changes import merge_change
+from transforms.storage import StoragePath
 
 __all__ = [
     "FEATURES_TABLE",
@@ -39,7 +41,7 @@ def stored_features(features: pl.DataFrame, hashes: pl.DataFrame | None = None) 
     each record's input hash (null where `hashes` is None)."""
     stored = features.select(FEATURE_COLUMNS).rename({"unique_id": KEY})
     if hashes is None:
-        return stored.with_columns(pl.lit(None, dtype=pl.String).alias(INPUT_HASH))
+        return stored.with_columns(pl.lit(None, dtype=pl.Int64).alias(INPUT_HASH))
     return stored.join(hashes.select(KEY, INPUT_HASH), on=KEY, how="left")
 
 
@@ -64,13 +66,18 @@ def publish_features(
     if (
         changed is None
         or not DeltaTable.is_deltatable(str(path))
-        or INPUT_HASH not in DeltaTable(str(path)).schema().to_arrow().names
+        or _stored_hash_type(path) != pa.int64()
     ):
         rows = stored_features(features, hashes)
         return write_commit(path, rows.to_arrow(), mode="overwrite", metadata=metadata)
     keys = pl.DataFrame({"unique_id": sorted(changed)}, schema={"unique_id": pl.String})
     rows = stored_features(features.join(keys, on="unique_id", how="semi"), hashes)
     return merge_change(path, KEY, sorted(changed), rows, metadata)
+
+
+def _stored_hash_type(path: StoragePath) -> pa.DataType | None:
+    schema = pa.schema(DeltaTable(str(path)).schema().to_arrow())
+    return schema.field(INPUT_HASH).type if INPUT_HASH in schema.names else None
 
 
 def _as_features(frame: pl.DataFrame) -> pl.DataFrame:
