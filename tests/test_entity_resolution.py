@@ -331,6 +331,63 @@ def test_family_name_and_shared_address_are_one_piece_of_evidence(built: Environ
     assert level(("a", "d"), "address") == "Town agrees, all one side gives"
 
 
+def test_swapped_names_are_one_piece_of_evidence_and_are_blocked(built: Environment) -> None:
+    """Given and family names written the other way round: the given-name comparison weighs the
+    swap, the family-name comparison is unknown (one event, not two), and a blocking rule of its
+    own pairs the two records."""
+    from transforms.resolve.clustering import COMPONENT
+    from transforms.resolve.features import person_features
+    from transforms.resolve.scoring import component_scorer
+    from transforms.resolve.why_not import pairing_rules
+
+    persons = pl.DataFrame(
+        {
+            "record_key": ["a", "b"],
+            "source_dataset": ["electoral_roll", "vehicle_keepers"],
+            "classification": ["OFFICIAL"] * 2,
+            "given_name": ["JOHN", "SMITH"],
+            "middle_names": [None] * 2,
+            "family_name": ["SMITH", "JOHN"],
+            "date_of_birth": [None] * 2,
+            "birth_year": [None] * 2,
+        },
+        schema_overrides={
+            "middle_names": pl.String,
+            "date_of_birth": pl.Date,
+            "birth_year": pl.Int64,
+        },
+    )
+    addresses = pl.DataFrame(
+        schema={
+            "record_key": pl.String,
+            "address_line": pl.String,
+            "town": pl.String,
+            "postcode": pl.String,
+        }
+    )
+    identifiers = pl.DataFrame(
+        schema={"record_key": pl.String, "identifier_type": pl.String, "identifier": pl.String}
+    )
+    documents = pl.DataFrame(
+        schema={"record_key": pl.String, "document_type": pl.String, "document_number": pl.String}
+    )
+    features = person_features(persons, addresses, identifiers, documents)
+    model = approved_model(built)
+    (row,) = component_scorer(built, model)(
+        features.with_columns(pl.lit("one").alias(COMPONENT))
+    ).to_dicts()
+    given = [
+        lv.get("label_for_charts")
+        for c in model.settings()["comparisons"]  # type: ignore[union-attr]
+        if c["output_column_name"] == "given_name"
+        for lv in c["comparison_levels"]
+        if not lv.get("is_null_level")
+    ]
+    assert given[len(given) - 1 - row["gamma_given_name"]] == "Given and family names swapped"
+    assert row["gamma_family_name"] == -1
+    assert pairing_rules(features, "a", "b", ["names_swapped", "given_family"]) == ["names_swapped"]
+
+
 def test_inputs_without_the_newer_columns_get_them_unknown() -> None:
     """Bulk-search subjects (shaped before address parts, e-mail and phone kinds) are completed:
     phone kinds from their phones, the rest null (unknown to the model, never against)."""

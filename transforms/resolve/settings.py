@@ -9,6 +9,7 @@ from __future__ import annotations
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import ColumnExpression, SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 # The dialect the custom comparison SQL below is written in; Splink translates it (sqlglot) to
@@ -28,6 +29,10 @@ CANDIDATE_BLOCKING_RULES: dict[str, BlockingRuleCreator] = {
     "postcode_family": block_on("postcodes", "family_name", arrays_to_explode=["postcodes"]),
     "postcode_given": block_on("postcodes", "given_name", arrays_to_explode=["postcodes"]),
     "postcode": block_on("postcodes", arrays_to_explode=["postcodes"]),
+    # Given and family names written the other way round on one record.
+    "names_swapped": CustomRule(
+        "l.given_name = r.family_name and l.family_name = r.given_name", SQL_DIALECT
+    ),
     "family": block_on("family_name"),
 }
 
@@ -82,6 +87,10 @@ SHARED_DWELLING = (
     "or array_length(array_intersect(address_keys_l, address_keys_r)) > 0)"
 )
 SAME_FAMILY_NAME = "family_name_l = family_name_r"
+# Given and family names written the other way round on one record: one event, weighed once, by
+# the given-name comparison's level (as two it counted about 13 bits twice, past a date of birth
+# that disagrees).
+NAMES_SWAPPED = "given_name_l = family_name_r and family_name_l = given_name_r"
 # One record's address is a town alone (no street, no postcode): a town that agrees is all the
 # agreement it can show, unlike two full addresses that differ but for their town.
 TOWN_ONLY_ON_ONE_SIDE = (
@@ -90,11 +99,12 @@ TOWN_ONLY_ON_ONE_SIDE = (
 
 
 def family_name_comparison() -> cl.CustomComparison:
-    """Exact (with term frequencies), swapped with the given name, close spelling, else.
+    """Exact (with term frequencies), close spelling, else.
 
     Unknown here when the two records share a dwelling's address: the address comparison then
     weighs the family name and the address together (`address_comparison`), as a household's
-    members share both.
+    members share both. Unknown too when the names are swapped: the given-name comparison's
+    level weighs the swap, one event, once.
     """
     return cl.CustomComparison(
         output_column_name="family_name",
@@ -102,16 +112,12 @@ def family_name_comparison() -> cl.CustomComparison:
             cll.Or(
                 cll.NullLevel("family_name"),
                 cll.CustomLevel(SHARED_DWELLING, base_dialect_str=SQL_DIALECT),
+                cll.CustomLevel(NAMES_SWAPPED, base_dialect_str=SQL_DIALECT),
             ).configure(
                 is_null_level=True,
-                label_for_charts="Null, or weighed with a shared address",
+                label_for_charts="Null, or weighed with a shared address or the given name",
             ),
             cll.ExactMatchLevel("family_name", term_frequency_adjustments=True),
-            cll.CustomLevel(
-                "family_name_l = given_name_r and given_name_l = family_name_r",
-                label_for_charts="Given and family names swapped",
-                base_dialect_str=SQL_DIALECT,
-            ),
             cll.JaroWinklerLevel("family_name", 0.92),
             cll.JaroWinklerLevel("family_name", 0.8),
             cll.ElseLevel(),
