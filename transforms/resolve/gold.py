@@ -90,10 +90,11 @@ def _shared(values: pl.DataFrame, key: str, link_type: str) -> pl.DataFrame:
         pl.col("entity_id") < pl.col("entity_id_b")
     )
     return (
-        pairs.group_by("entity_id", "entity_id_b")
+        pairs.sort(key)  # once, not per group (as for calls in entity_links)
+        .group_by("entity_id", "entity_id_b")
         .agg(
             pl.len().cast(pl.Float64).alias("weight"),
-            pl.col(key).sort().str.join("; ").alias("evidence"),
+            pl.col(key).alias("evidence"),
             highest_classification("classification").alias("classification"),
             highest_classification("classification_b").alias("classification_b"),
         )
@@ -102,7 +103,7 @@ def _shared(values: pl.DataFrame, key: str, link_type: str) -> pl.DataFrame:
             pl.col("entity_id_b"),
             pl.lit(link_type).alias("link_type"),
             "weight",
-            "evidence",
+            pl.col("evidence").list.join("; "),
             pl.max_horizontal(
                 pl.col("classification").replace_strict(CLASSIFICATION_RANK, return_dtype=pl.Int64),
                 pl.col("classification_b").replace_strict(
@@ -171,17 +172,24 @@ def entity_links(
             on="callee",
         )
         .filter(pl.col("entity_id_a") != pl.col("entity_id_b"))
+        # Sorted once, so each pair's first five event keys are its lowest: a sort per group
+        # and a string join per group cost 2.5 s at 1M people.
+        .sort("event_key")
         .group_by("entity_id_a", "entity_id_b")
         .agg(
             pl.len().cast(pl.Float64).alias("weight"),
-            (
-                pl.len().cast(pl.String)
-                + " calls, "
-                + pl.col("duration_s").sum().cast(pl.String)
-                + " s; "
-                + pl.col("event_key").sort().head(5).str.join(" ")
-            ).alias("evidence"),
+            pl.col("duration_s").sum().alias("__seconds"),
+            pl.col("event_key").head(5).alias("__first"),
             highest_classification("classification").alias("classification"),
+        )
+        .with_columns(
+            (
+                pl.col("weight").cast(pl.Int64).cast(pl.String)
+                + " calls, "
+                + pl.col("__seconds").cast(pl.String)
+                + " s; "
+                + pl.col("__first").list.join(" ")
+            ).alias("evidence"),
         )
         .select(
             "entity_id_a",
