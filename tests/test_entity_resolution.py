@@ -26,6 +26,38 @@ from transforms.resolve.training import TrainingError, train_model
 pytestmark = pytest.mark.slow
 
 
+IDENTIFIER_SCHEMA = {"record_key": pl.String, "identifier_type": pl.String, "identifier": pl.String}
+DOCUMENT_SCHEMA = {
+    "record_key": pl.String,
+    "document_type": pl.String,
+    "document_number": pl.String,
+}
+
+
+def _persons(
+    keys: list[str], datasets: list[str], *, given_name: list[str], family_name: list[str]
+) -> pl.DataFrame:
+    """Silver person rows with names only (no middle names, no date of birth)."""
+    n = len(keys)
+    return pl.DataFrame(
+        {
+            "record_key": keys,
+            "source_dataset": datasets,
+            "classification": ["OFFICIAL"] * n,
+            "given_name": given_name,
+            "middle_names": [None] * n,
+            "family_name": family_name,
+            "date_of_birth": [None] * n,
+            "birth_year": [None] * n,
+        },
+        schema_overrides={
+            "middle_names": pl.String,
+            "date_of_birth": pl.Date,
+            "birth_year": pl.Int64,
+        },
+    )
+
+
 def _partition(records: pl.DataFrame) -> set[frozenset[str]]:
     return {frozenset(g["record_key"]) for _, g in records.group_by("entity_id")}
 
@@ -202,22 +234,11 @@ def test_fields_a_record_lacks_are_no_evidence_against(built: Environment) -> No
     from transforms.resolve.features import person_features
     from transforms.resolve.scoring import component_scorer
 
-    persons = pl.DataFrame(
-        {
-            "record_key": ["a", "b", "c"],
-            "source_dataset": ["electoral_roll", "telephone_directory", "subscriber_records"],
-            "classification": ["OFFICIAL"] * 3,
-            "given_name": ["JOHN", "J", "JOHN"],
-            "middle_names": [None, None, None],
-            "family_name": ["SMITH"] * 3,
-            "date_of_birth": [None, None, None],
-            "birth_year": [None, None, None],
-        },
-        schema_overrides={
-            "middle_names": pl.String,
-            "date_of_birth": pl.Date,
-            "birth_year": pl.Int64,
-        },
+    persons = _persons(
+        ["a", "b", "c"],
+        ["electoral_roll", "telephone_directory", "subscriber_records"],
+        given_name=["JOHN", "J", "JOHN"],
+        family_name=["SMITH"] * 3,
     )
     addresses = pl.DataFrame(
         {
@@ -234,9 +255,7 @@ def test_fields_a_record_lacks_are_no_evidence_against(built: Environment) -> No
             "identifier": ["+441132496000", "+447911123456", "John.Smith@example.org"],
         }
     )
-    documents = pl.DataFrame(
-        schema={"record_key": pl.String, "document_type": pl.String, "document_number": pl.String}
-    )
+    documents = pl.DataFrame(schema=DOCUMENT_SCHEMA)
     features = person_features(persons, addresses, identifiers, documents)
     a = features.row(0, named=True)
     assert a["address_keys"] == ["12 HIGH STREET"] and a["streets"] == ["HIGH STREET"]
@@ -263,22 +282,11 @@ def test_family_name_and_shared_address_are_one_piece_of_evidence(built: Environ
     from transforms.resolve.features import person_features
     from transforms.resolve.scoring import component_scorer
 
-    persons = pl.DataFrame(
-        {
-            "record_key": ["a", "b", "c", "d", "e"],
-            "source_dataset": ["electoral_roll"] * 4 + ["vehicle_keepers"],
-            "classification": ["OFFICIAL"] * 5,
-            "given_name": ["ANTHONY", "ABIGAIL", "ANTHONY", "ANTHONY", "ANTHONY"],
-            "middle_names": [None] * 5,
-            "family_name": ["THOMAS", "THOMAS", "JONES", "THOMAS", "THOMAS"],
-            "date_of_birth": [None] * 5,
-            "birth_year": [None] * 5,
-        },
-        schema_overrides={
-            "middle_names": pl.String,
-            "date_of_birth": pl.Date,
-            "birth_year": pl.Int64,
-        },
+    persons = _persons(
+        ["a", "b", "c", "d", "e"],
+        ["electoral_roll"] * 4 + ["vehicle_keepers"],
+        given_name=["ANTHONY", "ABIGAIL", "ANTHONY", "ANTHONY", "ANTHONY"],
+        family_name=["THOMAS", "THOMAS", "JONES", "THOMAS", "THOMAS"],
     )
     addresses = pl.DataFrame(
         {
@@ -294,12 +302,8 @@ def test_family_name_and_shared_address_are_one_piece_of_evidence(built: Environ
             "postcode": ["LS1 4AB", "LS1 4AB", "LS1 4AB", None, "LS6 2QT"],
         }
     )
-    identifiers = pl.DataFrame(
-        schema={"record_key": pl.String, "identifier_type": pl.String, "identifier": pl.String}
-    )
-    documents = pl.DataFrame(
-        schema={"record_key": pl.String, "document_type": pl.String, "document_number": pl.String}
-    )
+    identifiers = pl.DataFrame(schema=IDENTIFIER_SCHEMA)
+    documents = pl.DataFrame(schema=DOCUMENT_SCHEMA)
     features = person_features(persons, addresses, identifiers, documents)
     scored = component_scorer(built, approved_model(built))(
         features.with_columns(pl.lit("one").alias(COMPONENT))
@@ -340,22 +344,11 @@ def test_swapped_names_are_one_piece_of_evidence_and_are_blocked(built: Environm
     from transforms.resolve.scoring import component_scorer
     from transforms.resolve.why_not import pairing_rules
 
-    persons = pl.DataFrame(
-        {
-            "record_key": ["a", "b"],
-            "source_dataset": ["electoral_roll", "vehicle_keepers"],
-            "classification": ["OFFICIAL"] * 2,
-            "given_name": ["JOHN", "SMITH"],
-            "middle_names": [None] * 2,
-            "family_name": ["SMITH", "JOHN"],
-            "date_of_birth": [None] * 2,
-            "birth_year": [None] * 2,
-        },
-        schema_overrides={
-            "middle_names": pl.String,
-            "date_of_birth": pl.Date,
-            "birth_year": pl.Int64,
-        },
+    persons = _persons(
+        ["a", "b"],
+        ["electoral_roll", "vehicle_keepers"],
+        given_name=["JOHN", "SMITH"],
+        family_name=["SMITH", "JOHN"],
     )
     addresses = pl.DataFrame(
         schema={
@@ -365,12 +358,8 @@ def test_swapped_names_are_one_piece_of_evidence_and_are_blocked(built: Environm
             "postcode": pl.String,
         }
     )
-    identifiers = pl.DataFrame(
-        schema={"record_key": pl.String, "identifier_type": pl.String, "identifier": pl.String}
-    )
-    documents = pl.DataFrame(
-        schema={"record_key": pl.String, "document_type": pl.String, "document_number": pl.String}
-    )
+    identifiers = pl.DataFrame(schema=IDENTIFIER_SCHEMA)
+    documents = pl.DataFrame(schema=DOCUMENT_SCHEMA)
     features = person_features(persons, addresses, identifiers, documents)
     model = approved_model(built)
     (row,) = component_scorer(built, model)(
