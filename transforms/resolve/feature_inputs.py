@@ -3,7 +3,7 @@
 `person_features` reads, for each record, its person row and its address, identifier and
 document rows (generic values already removed). A fingerprint of exactly those rows, the
 *input hash*, is published beside each record's features in `ops.er_features`. The next run
-hashes the current rows (cheap: one hash per row, one XOR per record) and builds features only
+hashes the current rows (cheap: one hash per row, one sum per record) and builds features only
 for records whose hash differs from the published one; the others are read back as published.
 Because a hash and the features it was taken over are published in one row, the reuse is exact
 whatever happened in between (a killed run, a destruction, a generic value that became generic:

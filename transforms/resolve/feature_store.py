@@ -2,7 +2,7 @@
 
 Building the input from silver (`pipeline.silver_features`) reads every silver table and costs
 about 2 s per 100,000 people; resolution does it once per run and publishes the result here
-(merged by the records whose feature hash changed, beside `ops.er_state`), so bulk search and
+(merged by the records whose feature or input hash changed, beside `ops.er_state`), so bulk search and
 the dashboards read it instead of building it again. Search then scores subjects against the
 same records, with the same generic values removed, that the gold entities it reports were
 resolved from.
@@ -54,12 +54,12 @@ def publish_features(
 ) -> int:
     """Bring `ops.er_features` level with `features`; returns the version written.
 
-    `changed` names every record whose features may differ from the published ones (new,
-    changed or gone: the records whose feature hash differs from `ops.er_state`'s). A record's
-    features are what its hash is taken over, so the rows of the others are equal by
-    construction and only `changed` is merged; None (a full run, or no table yet, or one
-    written before input hashes) writes the table whole. Published before `ops.er_state`, so a run killed between the two leaves the
-    state behind the features, and the next run merges the same records again.
+    `changed` names every record whose published row may differ: new, changed or gone (its
+    feature hash differs from `ops.er_state`'s, or its input hash from the published one). The
+    rows of the others are equal by construction, so only `changed` is merged. None (a full
+    run, no table yet, or one written before input hashes or with another type of them)
+    writes the table whole. Published before `ops.er_state`, so a run killed between the two
+    leaves the state behind the features, and the next run merges the same records again.
     """
     path = env.table_path(FEATURES_TABLE)
     metadata = {"run_id": run_id}

@@ -167,7 +167,17 @@ def person_features(
     identifiers: pl.DataFrame,
     documents: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Splink input frame from the silver tables."""
+    """Splink input frame from the silver tables.
+
+    Each frame is narrowed to `INPUT_COLUMNS` first, so the input hash (feature_inputs.py) is
+    taken over exactly what is read here: reading another column fails until it is listed.
+    """
+    persons, addresses, identifiers, documents = (
+        frame.select("record_key", *columns)
+        for frame, columns in zip(
+            (persons, addresses, identifiers, documents), INPUT_COLUMNS, strict=True
+        )
+    )
     postcodes = (
         addresses.filter(pl.col("postcode").is_not_null())
         .group_by("record_key")

@@ -177,14 +177,15 @@ def entity_links(
         .sort("event_key")
         .group_by("entity_id_a", "entity_id_b")
         .agg(
-            pl.len().cast(pl.Float64).alias("weight"),
+            pl.len().alias("__calls"),
             pl.col("duration_s").sum().alias("__seconds"),
             pl.col("event_key").head(5).alias("__first"),
             highest_classification("classification").alias("classification"),
         )
         .with_columns(
+            pl.col("__calls").cast(pl.Float64).alias("weight"),
             (
-                pl.col("weight").cast(pl.Int64).cast(pl.String)
+                pl.col("__calls").cast(pl.String)
                 + " calls, "
                 + pl.col("__seconds").cast(pl.String)
                 + " s; "
