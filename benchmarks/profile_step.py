@@ -59,18 +59,27 @@ def _memory_by_function(run: Callable[[], object]) -> tuple[object, str]:
     """Run `run`, sampling RSS every 50 ms with the project functions on the running stack."""
     process, main = psutil.Process(), threading.get_ident()
     peaks: dict[str, float] = {}
+    growth: list[str] = []  # each new high (by 256 MB or more) with the stack that reached it
     done = threading.Event()
+    high = process.memory_info().rss / 2**20
 
     def sample() -> None:
+        nonlocal high
         while not done.wait(0.05):
             rss = process.memory_info().rss / 2**20
             frame = sys._current_frames().get(main)
+            stack: list[str] = []
             while frame is not None:
                 code = frame.f_code
                 if "/transforms/" in code.co_filename:
                     name = f"{Path(code.co_filename).stem}.{code.co_name}"
                     peaks[name] = max(peaks.get(name, 0.0), rss)
+                    stack.append(f"{name}:{frame.f_lineno}")
                 frame = frame.f_back
+            if rss >= high + 256:
+                high = rss
+                elapsed = time.perf_counter() - started
+                growth.append(f"{elapsed:7.1f} s {rss:9.0f} MB  {' < '.join(stack[:4])}")
 
     sampler = threading.Thread(target=sample, daemon=True)
     started = time.perf_counter()
@@ -80,7 +89,7 @@ def _memory_by_function(run: Callable[[], object]) -> tuple[object, str]:
     sampler.join()
     lines = [f"{mb:9.0f} MB  {name}" for name, mb in sorted(peaks.items(), key=lambda kv: -kv[1])]
     header = f"peak RSS by function ({time.perf_counter() - started:.0f} s)"
-    return result, "\n".join([header, *lines]) + "\n"
+    return result, "\n".join([header, *lines, "", "new highs (innermost first)", *growth]) + "\n"
 
 
 if __name__ == "__main__":

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from transforms.catalogue import load_catalogue
 from transforms.config import Environment
 from transforms.contract import GOLD_TABLES as GOLD_TABLES  # re-exported: orchestration uses it
-from transforms.contract import SILVER_TABLES
 from transforms.delta_io import read_path, read_table
 from transforms.resolve import gold
 from transforms.resolve.clustering import (
@@ -24,7 +23,7 @@ from transforms.resolve.clustering import (
 from transforms.resolve.config import ResolutionConfig, load_resolution_config
 from transforms.resolve.decisions import Conflict, load_constraints
 from transforms.resolve.feature_inputs import FEATURES_TABLE, reusable_features
-from transforms.resolve.features import person_features
+from transforms.resolve.features import INPUT_COLUMNS, person_features
 from transforms.resolve.generic_values import (
     generic_holders,
     generic_values,
@@ -48,7 +47,7 @@ class Resolution:
     """Everything one resolution run produced."""
 
     model_version: int
-    scored: Scored
+    scored: Scored  # how it was scored; its edges are emptied once gold.entity_evidence holds them
     tables: dict[str, pl.DataFrame]  # gold tables by name
     state: pl.DataFrame  # ops.er_state: record_key, feature_hash, model_version
     changes: pl.DataFrame  # ops.entity_id_changes rows of this run
@@ -91,13 +90,30 @@ def settled_clusters(
 GENERIC_HOLDERS = "generic_value_holders"
 """The key of `silver_inputs`' second result holding `generic_holders` (not a silver table)."""
 
+PERSONS, ADDRESSES, IDENTIFIERS, DOCUMENTS = INPUT_COLUMNS
+SILVER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "person_records": ("record_key", *PERSONS),
+    "addresses": ("record_key", *ADDRESSES, "classification"),
+    "comms_identifiers": ("record_key", *IDENTIFIERS, "classification"),
+    "document_identifiers": ("record_key", *DOCUMENTS),
+}
+"""The columns resolution reads of each silver table it reads whole: the features'
+(`INPUT_COLUMNS`) and what gold takes besides (a value's classification). Lineage and raw
+values stay on disk: at 1M people they are most of what a whole read would hold."""
+
+EVENT_COLUMNS = ("event_key", "caller", "callee", "duration_s", "classification")
+"""What `gold.entity_links` reads of `silver.comms_events` (read only when links are built)."""
+
 
 def silver_inputs(
     env: Environment, config: ResolutionConfig | None = None
 ) -> tuple[tuple[pl.DataFrame, ...], dict[str, pl.DataFrame]]:
     """What `person_features` reads (person, address, identifier and document rows, generic
     values removed), and the silver tables (with `GENERIC_HOLDERS`)."""
-    silver = {name: read_table(env, f"silver.{name}") for name in SILVER_TABLES}
+    silver = {
+        name: read_table(env, f"silver.{name}", columns=list(columns))
+        for name, columns in SILVER_COLUMNS.items()
+    }
     config = config or load_resolution_config(env.catalogue_dir)
     persons = silver["person_records"]
     addresses, identifiers = silver["addresses"], silver["comms_identifiers"]
@@ -123,28 +139,31 @@ def resolve(
     full_rebuild: bool = False,
     model: StoredModel | None = None,
 ) -> Resolution:
-    """One resolution run over the current silver tables."""
+    """One resolution run over the current silver tables.
+
+    Each large frame is dropped once what follows no longer needs it (the previous features
+    once the new are built, the previous evidence once scored, the scored pairs once gold
+    holds them, silver once links are built): at 1M people they do not fit side by side in the
+    memory the issue allows."""
     model = model or approved_model(env)
     inputs, silver = silver_inputs(env, config)
     published = None if full_rebuild else read_path(env.table_path(FEATURES_TABLE))
     features, input_hashes, inputs_changed = reusable_features(published, *inputs)
+    del inputs, published
     hashes = feature_hashes(features)
-    previous_state = read_path(env.table_path("ops.er_state"))
-    previous_edges = read_path(env.table_path("gold.entity_evidence"))
+    previous_state = None if full_rebuild else read_path(env.table_path("ops.er_state"))
     incremental = (
-        not full_rebuild
-        and previous_state is not None
-        and previous_edges is not None
+        previous_state is not None
         and previous_state.height > 0
         and set(previous_state["model_version"].unique().to_list()) == {model.version}
     )
+    previous_edges = read_path(env.table_path("gold.entity_evidence")) if incremental else None
     duplicate_free = [
         d.name for d in load_catalogue(env.catalogue_dir).values() if d.duplicate_free
     ]
     settings = clustering_settings(config.threshold_match_probability, duplicate_free)
     decided = load_constraints(env)
-    if incremental:
-        assert previous_state is not None and previous_edges is not None
+    if previous_state is not None and previous_edges is not None:  # both only when incremental
         known = previous_state.select(
             pl.col("record_key").alias("unique_id"), pl.col("feature_hash").alias("old")
         )
@@ -157,7 +176,9 @@ def resolve(
         edges = previous_edges.rename(
             {"record_key_l": "unique_id_l", "record_key_r": "unique_id_r"}
         ).drop("entity_id_l", "entity_id_r", "same_entity", "match_key", strict=False)
+        del previous_edges
         scored = score_incremental(env, features, dirty, edges, model, config.evidence_threshold)
+        del edges
         gone = set(
             known.join(hashes, on="unique_id", how="anti")["unique_id"].to_list()
         )  # records that left silver (a replaced cut, a destruction)
@@ -171,6 +192,7 @@ def resolve(
         scored = score_all(env, features, model, config.evidence_threshold)
         settled = None
         features_changed = None
+    del previous_state
     clusters = constrained_clusters(
         features,
         scored.edges,
@@ -181,27 +203,35 @@ def resolve(
         must_link=decided.must_link,
         settled=settled,
     )
+    del settled
     previous_ids = read_path(env.table_path("gold.entity_records"))
     assigned, changes = assign_entity_ids(
         clusters,
         previous_ids.select("entity_id", "record_key") if previous_ids is not None else None,
     )
+    del previous_ids
     records = gold.entity_records(assigned, features, scored.edges)
+    del assigned
+    evidence = gold.entity_evidence(
+        scored.edges.filter(pl.col("match_probability") >= config.evidence_threshold), records
+    )
+    scored = replace(scored, edges=scored.edges.clear())  # gold.entity_evidence holds them now
+    entities = gold.entities(records, silver.pop("person_records"))
+    links = gold.entity_links(
+        records,
+        silver.pop("addresses"),
+        silver.pop("comms_identifiers"),
+        read_table(env, "silver.comms_events", columns=list(EVENT_COLUMNS)),
+        silver[GENERIC_HOLDERS],
+    )
     tables = {
         "entity_records": records,
-        "entities": gold.entities(records, silver["person_records"]),
-        "entity_links": gold.entity_links(
-            records,
-            silver["addresses"],
-            silver["comms_identifiers"],
-            silver["comms_events"],
-            silver[GENERIC_HOLDERS],
-        ),
-        "entity_evidence": gold.entity_evidence(
-            scored.edges.filter(pl.col("match_probability") >= config.evidence_threshold), records
-        ),
+        "entities": entities,
+        "entity_links": links,
+        "entity_evidence": evidence,
         "generic_values": generic_values(silver[GENERIC_HOLDERS], records),
     }
+    del silver
     state = (
         hashes.join(clusters.select("unique_id", *SETTLED_COLUMNS), on="unique_id", how="left")
         .rename({"unique_id": "record_key"})
