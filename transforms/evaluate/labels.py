@@ -25,7 +25,7 @@ from deltalake import DeltaTable
 
 from transforms.config import Environment
 from transforms.delta_io import TableNotFound, read_path, read_table, read_where_in
-from transforms.resolve.backend import model_api, to_polars
+from transforms.resolve.backend import model_session, to_polars
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.decisions import DECISIONS_TABLE, read_decisions, standing
 from transforms.resolve.features import person_features
@@ -215,20 +215,20 @@ def model_estimate(
     counts = (0, 0, 0, 0)
     if table.height:
         scoring = scoring_model(model)
-        db = model_api(env, scoring)
-        linker = model_linker(db, register_by_dataset(db, features, prefix="labels_"), scoring)
-        registered = linker.table_management.register_labels_table(
-            db.register(table.to_arrow(), table_name=session_unique("labels"))
-        )
-        truth_space = linker.evaluation.accuracy_analysis_from_labels_table(
-            registered,
-            threshold_match_probability=0.5,  # splits the clerical scores (1 or 0), not the model's
-            match_weight_round_to_nearest=None,  # type: ignore[arg-type]
-            output_type="table",
-        )
-        counts = truth_space_counts(
-            to_polars(truth_space), _weight(threshold), positives, negatives
-        )
+        with model_session(env, scoring) as db:
+            linker = model_linker(db, register_by_dataset(db, features, prefix="labels_"), scoring)
+            registered = linker.table_management.register_labels_table(
+                db.register(table.to_arrow(), table_name=session_unique("labels"))
+            )
+            truth_space = linker.evaluation.accuracy_analysis_from_labels_table(
+                registered,
+                threshold_match_probability=0.5,  # splits clerical scores (1 or 0), not the model's
+                match_weight_round_to_nearest=None,  # type: ignore[arg-type]
+                output_type="table",
+            )
+            counts = truth_space_counts(
+                to_polars(truth_space), _weight(threshold), positives, negatives
+            )
     return {
         "model_version": model.version,
         "threshold_match_probability": threshold,

@@ -16,7 +16,7 @@ import polars as pl
 
 from transforms.config import Environment
 from transforms.html_pages import SCRIPTED_CSP, remote_references, with_csp
-from transforms.resolve.backend import model_api
+from transforms.resolve.backend import model_session
 from transforms.resolve.linking import model_linker, register_by_dataset
 from transforms.resolve.registry import StoredModel
 from transforms.storage import StoragePath, make_dirs, staged
@@ -76,29 +76,31 @@ def write_dashboards(
     members = sampled_members(records, viewer_entities)
     shown = members["cluster_id"].unique(maintain_order=True)
     sampled = features.join(members.select("unique_id"), on="unique_id", how="semi")
-    db = model_api(env, model)
-    linker = model_linker(db, register_by_dataset(db, sampled), model)
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
-    clusters = db.register(
-        sampled.join(members, on="unique_id").to_arrow(), table_name="__clustered"
-    )
-    big = shown.head(sample_size).to_list()
-    pages = {
-        "comparison_viewer.html": lambda p: linker.visualisations.comparison_viewer_dashboard(
-            predictions, str(p), overwrite=True, num_example_rows=2
-        ),
-        "cluster_studio.html": lambda p: linker.visualisations.cluster_studio_dashboard(
-            predictions, clusters, str(p), cluster_ids=big, overwrite=True
-        ),
-    }
-    written = []
-    for name, render in pages.items():
-        path = out / name
-        with staged(path) as local:  # Splink writes local files only
-            render(local)
-            html = with_csp(make_self_contained(local.read_text(errors="replace")), SCRIPTED_CSP)
-            local.write_text(html)
-        written.append(Dashboard(path, remote_references(html)))
+    with model_session(env, model) as db:
+        linker = model_linker(db, register_by_dataset(db, sampled), model)
+        predictions = linker.inference.predict(threshold_match_probability=0.5)
+        clusters = db.register(
+            sampled.join(members, on="unique_id").to_arrow(), table_name="__clustered"
+        )
+        big = shown.head(sample_size).to_list()
+        pages = {
+            "comparison_viewer.html": lambda p: linker.visualisations.comparison_viewer_dashboard(
+                predictions, str(p), overwrite=True, num_example_rows=2
+            ),
+            "cluster_studio.html": lambda p: linker.visualisations.cluster_studio_dashboard(
+                predictions, clusters, str(p), cluster_ids=big, overwrite=True
+            ),
+        }
+        written = []
+        for name, render in pages.items():
+            path = out / name
+            with staged(path) as local:  # Splink writes local files only
+                render(local)
+                html = with_csp(
+                    make_self_contained(local.read_text(errors="replace")), SCRIPTED_CSP
+                )
+                local.write_text(html)
+            written.append(Dashboard(path, remote_references(html)))
     return written
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from transforms.config import Environment
-from transforms.resolve.backend import model_api, to_polars
+from transforms.resolve.backend import model_session, to_polars
 from transforms.resolve.clustering import COMPONENT, candidate_components, pairs_inside
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.linking import model_linker, register_by_dataset
@@ -77,18 +77,25 @@ class Scored:
     mode: str  # full | incremental
 
 
+EDGE_COLUMNS = (
+    "unique_id_l",
+    "unique_id_r",
+    "source_dataset_l",
+    "source_dataset_r",
+    "match_probability",
+    "match_weight",
+)
+
+
+def is_edge_column(column: str) -> bool:
+    """What resolution keeps of Splink's predictions (`_edges`): the pair and its evidence."""
+    return column in EDGE_COLUMNS or column.startswith(("mw_", "gamma_"))
+
+
 def _edges(frame: pl.DataFrame) -> pl.DataFrame:
     """Keep the pair, its probability and each comparison's evidence, oriented l < r."""
     evidence = [c for c in frame.columns if c.startswith(("mw_", "gamma_"))]
-    frame = frame.select(
-        "unique_id_l",
-        "unique_id_r",
-        "source_dataset_l",
-        "source_dataset_r",
-        "match_probability",
-        "match_weight",
-        *evidence,
-    )
+    frame = frame.select(*EDGE_COLUMNS, *evidence)
     swap = pl.col("unique_id_l") > pl.col("unique_id_r")
     return (
         frame.with_columns(
@@ -127,10 +134,10 @@ def score_all(
 ) -> Scored:
     """Full re-score: every blocked pair of every record."""
     model = scoring_model(model)
-    db = model_api(env, model)
-    linker = model_linker(db, register_by_dataset(db, features), model)
-    scored = linker.inference.predict(threshold_match_probability=threshold)
-    edges = _edges(to_polars(scored))
+    with model_session(env, model) as db:
+        linker = model_linker(db, register_by_dataset(db, features), model)
+        scored = linker.inference.predict(threshold_match_probability=threshold)
+        edges = _edges(to_polars(scored, is_edge_column))
     return Scored(with_component_pairs(env, features, edges, model), features.height, "full")
 
 
@@ -188,23 +195,25 @@ def score_incremental(
     model = scoring_model(model)
     new = features.filter(is_dirty)
     old = features.filter(~is_dirty)
-    db = model_api(env, model)
-    new_tables = register_by_dataset(db, new, prefix="new_")
-    old_tables = register_by_dataset(db, old, prefix="old_")
-    linker = model_linker(db, new_tables + old_tables, model)
-    parts = [
-        to_polars(
-            linker.inference.predict_within(new_tables, threshold_match_probability=threshold)
-        )
-    ]
-    if old_tables:
-        parts.append(
+    with model_session(env, model) as db:
+        new_tables = register_by_dataset(db, new, prefix="new_")
+        old_tables = register_by_dataset(db, old, prefix="old_")
+        linker = model_linker(db, new_tables + old_tables, model)
+        parts = [
             to_polars(
-                linker.inference.predict_between(
-                    new_tables, old_tables, threshold_match_probability=threshold
+                linker.inference.predict_within(new_tables, threshold_match_probability=threshold),
+                is_edge_column,
+            )
+        ]
+        if old_tables:
+            parts.append(
+                to_polars(
+                    linker.inference.predict_between(
+                        new_tables, old_tables, threshold_match_probability=threshold
+                    ),
+                    is_edge_column,
                 )
             )
-        )
     fresh = _edges(pl.concat([_edges(p) for p in parts], how="diagonal_relaxed"))
     edges = (
         pl.concat([kept, fresh], how="diagonal_relaxed")
@@ -236,14 +245,14 @@ def component_scorer(
                     "match_probability": pl.Float64,
                 }
             )
-        db = model_api(env, model)
-        tables = register_by_dataset(db, records, prefix="component_")
-        linker = model_linker(db, tables, model)
-        scored = linker.inference.predict_within(
-            tables,
-            blocking_rules_to_generate_predictions=[f"l.{COMPONENT} = r.{COMPONENT}"],
-            warning_mode="never",
-        )
-        return _edges(to_polars(scored))
+        with model_session(env, model) as db:
+            tables = register_by_dataset(db, records, prefix="component_")
+            linker = model_linker(db, tables, model)
+            scored = linker.inference.predict_within(
+                tables,
+                blocking_rules_to_generate_predictions=[f"l.{COMPONENT} = r.{COMPONENT}"],
+                warning_mode="never",
+            )
+            return _edges(to_polars(scored, is_edge_column))
 
     return score

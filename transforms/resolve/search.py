@@ -29,7 +29,7 @@ from transforms.normalise.dates import parse_birth
 from transforms.normalise.names import parse_name
 from transforms.normalise.phones import to_e164
 from transforms.normalise.text import name_part
-from transforms.resolve.backend import model_api, to_polars
+from transforms.resolve.backend import model_session, to_polars
 from transforms.resolve.config import load_resolution_config
 from transforms.resolve.feature_store import resolution_features
 from transforms.resolve.features import (
@@ -241,18 +241,18 @@ def score_subjects(
     )
     if subject_features.height == 0 or records.height == 0:
         return empty
-    db = model_api(env, model)
-    subject_tables = register_by_dataset(db, subject_features, prefix="subject_")
-    record_tables = register_by_dataset(db, records, prefix="record_")
-    linker = model_linker(db, subject_tables + record_tables, model)
-    scored = to_polars(
-        linker.inference.predict_between(
-            subject_tables,
-            record_tables,
-            threshold_match_probability=threshold,
-            warning_mode="never",  # the approved model's training already reported its gaps
+    with model_session(env, model) as db:
+        subject_tables = register_by_dataset(db, subject_features, prefix="subject_")
+        record_tables = register_by_dataset(db, records, prefix="record_")
+        linker = model_linker(db, subject_tables + record_tables, model)
+        scored = to_polars(
+            linker.inference.predict_between(
+                subject_tables,
+                record_tables,
+                threshold_match_probability=threshold,
+                warning_mode="never",  # the approved model's training already reported its gaps
+            )
         )
-    )
     if scored.height == 0:
         return empty
     left_is_subject = pl.col("source_dataset_l") == SUBJECT_DATASET

@@ -12,7 +12,7 @@ from splink import Linker, block_on
 from splink.internals.exceptions import EMTrainingException
 
 from transforms.config import Environment
-from transforms.resolve.backend import splink_api
+from transforms.resolve.backend import splink_session
 from transforms.resolve.blocking import choose_blocking_rules, measure_blocking_rules
 from transforms.resolve.config import ResolutionConfig, Training
 from transforms.resolve.linking import linker_for, register_by_dataset, term_frequencies
@@ -100,10 +100,10 @@ def train_model(env: Environment, features: pl.DataFrame, config: ResolutionConf
 
     It runs on the environment's engine, and the saved model is in that engine's SQL dialect.
     """
-    db = splink_api(env)
-    tables = register_by_dataset(db, features)
-    sample = 1.0 if features.height <= 200_000 else 200_000 / features.height
-    measured = measure_blocking_rules(tables, config.blocking.candidates, sample=sample)
+    with splink_session(env) as db:
+        tables = register_by_dataset(db, features)
+        sample = 1.0 if features.height <= 200_000 else 200_000 / features.height
+        measured = measure_blocking_rules(tables, config.blocking.candidates, sample=sample)
     blocking = choose_blocking_rules(
         measured.with_columns((pl.col("comparisons") / sample).cast(pl.Int64)),
         features.height,
@@ -115,12 +115,11 @@ def train_model(env: Environment, features: pl.DataFrame, config: ResolutionConf
     frozen = {column: term_frequencies(features, column) for column in TF_COLUMNS}
     training = config.training
     sampled = training_sample(features, training.max_records, training.seed)
-    if sampled is not features:
-        db = splink_api(env)
-        tables = register_by_dataset(db, sampled)
-    linker = linker_for(db, tables, build_settings(chosen), frozen)
-    run_training_steps(linker, training)
-    return TrainedModel(without_matches_in_u(linker.misc.save_model_to_json()), frozen, blocking)
+    with splink_session(env) as db:
+        linker = linker_for(db, register_by_dataset(db, sampled), build_settings(chosen), frozen)
+        run_training_steps(linker, training)
+        settings = linker.misc.save_model_to_json()
+    return TrainedModel(without_matches_in_u(settings), frozen, blocking)
 
 
 def without_matches_in_u(settings: dict[str, Any]) -> dict[str, Any]:
