@@ -11,7 +11,7 @@ import polars as pl
 from transforms.catalogue import load_catalogue
 from transforms.config import Environment
 from transforms.contract import GOLD_TABLES as GOLD_TABLES  # re-exported: orchestration uses it
-from transforms.delta_io import read_path, read_table
+from transforms.delta_io import current_version, read_path, read_table
 from transforms.resolve import gold
 from transforms.resolve.clustering import (
     COMPONENT,
@@ -105,15 +105,31 @@ EVENT_COLUMNS = ("event_key", "caller", "callee", "duration_s", "classification"
 """What `gold.entity_links` reads of `silver.comms_events` (read only when links are built)."""
 
 
+def silver_versions(env: Environment) -> dict[str, int]:
+    """The current version of each silver table resolution reads (`SILVER_COLUMNS`)."""
+    versions = {name: current_version(env.table_path(f"silver.{name}")) for name in SILVER_COLUMNS}
+    missing = sorted(name for name, version in versions.items() if version is None)
+    if missing:
+        raise LookupError(f"silver tables not yet published: {', '.join(missing)}")
+    return versions  # type: ignore[return-value]
+
+
+def read_silver(env: Environment, name: str, versions: dict[str, int]) -> pl.DataFrame:
+    """`SILVER_COLUMNS[name]` of `silver.<name>` at the version this run started from."""
+    return read_table(
+        env, f"silver.{name}", version=versions[name], columns=list(SILVER_COLUMNS[name])
+    )
+
+
 def silver_inputs(
-    env: Environment, config: ResolutionConfig | None = None
+    env: Environment,
+    config: ResolutionConfig | None = None,
+    versions: dict[str, int] | None = None,
 ) -> tuple[tuple[pl.DataFrame, ...], dict[str, pl.DataFrame]]:
     """What `person_features` reads (person, address, identifier and document rows, generic
     values removed), and the silver tables (with `GENERIC_HOLDERS`)."""
-    silver = {
-        name: read_table(env, f"silver.{name}", columns=list(columns))
-        for name, columns in SILVER_COLUMNS.items()
-    }
+    versions = versions or silver_versions(env)
+    silver = {name: read_silver(env, name, versions) for name in SILVER_COLUMNS}
     config = config or load_resolution_config(env.catalogue_dir)
     persons = silver["person_records"]
     addresses, identifiers = silver["addresses"], silver["comms_identifiers"]
@@ -143,10 +159,14 @@ def resolve(
 
     Each large frame is dropped once what follows no longer needs it (the previous features
     once the new are built, the previous evidence once scored, the scored pairs once gold
-    holds them, silver once links are built): at 1M people they do not fit side by side in the
-    memory the issue allows."""
+    holds them): at 1M people they do not fit side by side in the memory the issue allows. The
+    silver tables are dropped once features are built and read again for gold, at the versions
+    the features were built from, so a silver publication meanwhile cannot mix two versions."""
     model = model or approved_model(env)
-    inputs, silver = silver_inputs(env, config)
+    versions = silver_versions(env)
+    inputs, silver = silver_inputs(env, config, versions)
+    holders = silver.pop(GENERIC_HOLDERS)
+    del silver  # `inputs` holds what features need; gold reads silver again (`read_silver`)
     published = None if full_rebuild else read_path(env.table_path(FEATURES_TABLE))
     features, input_hashes, inputs_changed = reusable_features(published, *inputs)
     del inputs, published
@@ -216,22 +236,22 @@ def resolve(
         scored.edges.filter(pl.col("match_probability") >= config.evidence_threshold), records
     )
     scored = replace(scored, edges=scored.edges.clear())  # gold.entity_evidence holds them now
-    entities = gold.entities(records, silver.pop("person_records"))
+    entities = gold.entities(records, read_silver(env, "person_records", versions))
     links = gold.entity_links(
         records,
-        silver.pop("addresses"),
-        silver.pop("comms_identifiers"),
+        read_silver(env, "addresses", versions),
+        read_silver(env, "comms_identifiers", versions),
         read_table(env, "silver.comms_events", columns=list(EVENT_COLUMNS)),
-        silver[GENERIC_HOLDERS],
+        holders,
     )
     tables = {
         "entity_records": records,
         "entities": entities,
         "entity_links": links,
         "entity_evidence": evidence,
-        "generic_values": generic_values(silver[GENERIC_HOLDERS], records),
+        "generic_values": generic_values(holders, records),
     }
-    del silver
+    del holders
     state = (
         hashes.join(clusters.select("unique_id", *SETTLED_COLUMNS), on="unique_id", how="left")
         .rename({"unique_id": "record_key"})
