@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -158,17 +159,20 @@ def test_a_complete_run_publishes_gold_state_and_changes(lake: Environment) -> N
         .alias("given_name")
     )
     result.tables["entity_links"] = result.tables["entity_links"].slice(1)
+    built = dict(result.tables)
     before = versions(lake, LEDGERS)
     publication = publish_gold(lake, result, "good-run")
     assert publication.complete
+    assert result.tables == {}  # taken by the publication: the frames are not held twice
+    assert publication.rows == {t: frame.height for t, frame in built.items()}
     after = versions(lake, LEDGERS)
     changed = [*(f"gold.{t}" for t in AUDITED_GOLD), "ops.entity_id_changes"]
     assert all(after[t] == (before[t] or 0) + 1 for t in changed), (before, after)
     unchanged = ["gold.entity_evidence", "ops.er_state"]  # merged by change: nothing to commit
     assert all(after[t] == before[t] for t in unchanged), (before, after)
     for table in GOLD_TABLES:  # Delta and the warehouse copy both equal what the run built
-        assert _same(result.tables[table], read_table(lake, f"gold.{table}")), table
-        assert _same(result.tables[table], warehouse_copy(lake, table)), table
+        assert _same(built[table], read_table(lake, f"gold.{table}")), table
+        assert _same(built[table], warehouse_copy(lake, table)), table
     merges = {t: history(lake.table_path(f"gold.{t}"))[0]["operation"] for t in AUDITED_GOLD}
     assert set(merges.values()) == {"MERGE"}, merges
     assert publication.changes_version == after["ops.entity_id_changes"]
@@ -177,9 +181,10 @@ def test_a_complete_run_publishes_gold_state_and_changes(lake: Environment) -> N
     assert set(appended["model_version"]) == {result.model_version}
     assert sum(publication.change_counts.values()) == result.changes.height
     assert all(publication.audits[t].published for t in AUDITED_GOLD)
-    result.tables["entity_links"] = result.tables["entity_links"].slice(1)  # the copy is level now
+    links = built["entity_links"].slice(1)  # the warehouse copy is level now
+    result = replace(result, tables={**built, "entity_links": links})
     assert publish_gold(lake, result, "next-run").complete
-    assert _same(result.tables["entity_links"], warehouse_copy(lake, "entity_links"))
+    assert _same(links, warehouse_copy(lake, "entity_links"))
 
 
 def warehouse_copy(env: Environment, table: str) -> pl.DataFrame:

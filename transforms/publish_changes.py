@@ -30,17 +30,21 @@ def candidate_tables(
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB holding each frame as `<layer>."<name>"` (the run's candidates).
 
+    Each frame is taken out of `frames` once DuckDB holds it: the run's tables are not kept
+    twice while they are audited and merged (at 1M people, gold is over a gigabyte).
     Unsigned integers become Int64: Delta has none, so they would never compare equal to what
     was published and every run would rewrite the table whole.
     """
     con = connect(env)
     con.execute(f'create schema "{layer}"')
-    for name, frame in frames.items():
+    for name in list(frames):
+        frame = frames.pop(name)
         unsigned = [c for c, t in frame.schema.items() if t.is_unsigned_integer()]
         frame = frame.with_columns(pl.col(unsigned).cast(pl.Int64)) if unsigned else frame
         con.register("__frame", frame.to_arrow())
         con.execute(f'create table "{layer}"."{name}" as select * from __frame')
         con.unregister("__frame")
+        del frame
     return con
 
 

@@ -47,6 +47,7 @@ class GoldPublication:
     complete: bool  # every audited table published, so evidence, state and changes were too
     changes: pl.DataFrame  # the run's entity-id changes, stamped with run_id and model_version
     changes_version: int  # the ops.entity_id_changes version written, -1 when none was
+    rows: dict[str, int]  # rows of each gold table the run built
 
     @property
     def change_counts(self) -> dict[str, int]:
@@ -83,9 +84,13 @@ def stamped_changes(result: Resolution, run_id: str) -> pl.DataFrame:
 
 
 def publish_gold(env: Environment, result: Resolution, run_id: str) -> GoldPublication:
-    """Audit and publish one resolution run's gold tables (the protocol of the module docstring)."""
+    """Audit and publish one resolution run's gold tables (the protocol of the module docstring).
+
+    Takes the frames of `result.tables` (`candidate_tables`): afterwards the run's gold is what
+    was published, and `GoldPublication.rows` counts what was built."""
     persons = env.table_path("silver.person_records")
     audits: dict[str, Audit] = {}
+    rows = {name: frame.height for name, frame in result.tables.items()}
     con = candidate_tables(env, "gold", result.tables)
     try:
         for table in AUDITED_GOLD:
@@ -129,7 +134,7 @@ def publish_gold(env: Environment, result: Resolution, run_id: str) -> GoldPubli
         con.close()
     for table in AUDITED_GOLD:
         audits.setdefault(table, not_audited(table))
-    return GoldPublication(audits, complete, changes, version)
+    return GoldPublication(audits, complete, changes, version, rows)
 
 
 def _persons_of(path: StoragePath, records: pl.DataFrame) -> pl.DataFrame:

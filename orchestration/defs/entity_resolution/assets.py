@@ -120,7 +120,7 @@ def resolve_entities(
             yield dg.MaterializeResult(
                 asset_key=GOLD_KEYS[table],
                 metadata={
-                    "rows": result.tables[table].height,
+                    "rows": publication.rows[table],
                     "mode": result.scored.mode,
                     "records_scored": result.scored.rescored_records,
                     "model_version": result.model_version,
