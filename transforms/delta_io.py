@@ -51,11 +51,13 @@ def read_table(
     )  # type: ignore[return-value]
 
 
-def read_path(path: StoragePath) -> pl.DataFrame | None:
-    """The current version of the table at `path`, or None when it does not exist yet."""
+def read_path(path: StoragePath, columns: list[str] | None = None) -> pl.DataFrame | None:
+    """The current version of the table at `path` (only `columns`, when given), or None when it
+    does not exist yet."""
     if not DeltaTable.is_deltatable(str(path)):
         return None
-    return pl.from_arrow(DeltaTable(str(path)).to_pyarrow_table())  # type: ignore[return-value]
+    table = DeltaTable(str(path)).to_pyarrow_table(columns=columns)
+    return pl.from_arrow(table)  # type: ignore[return-value]
 
 
 def read_ledger(path: StoragePath, schema: pa.Schema) -> pl.DataFrame:

@@ -17,9 +17,35 @@ from transforms.storage import StoragePath, read_parquet
 GOAL = 0.99
 
 
+PERSON_COLUMNS = (
+    "record_key",
+    "source_delivery_id",
+    "source_dataset",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "birth_year",
+)
+"""What the report reads of `silver.person_records`: the fields it scores and their lineage."""
+ADDRESS_COLUMNS = ("record_key", "postcode")
+IDENTIFIER_COLUMNS = ("record_key", "identifier_type", "identifier")
+TRUTH_COLUMNS = [
+    "record_key",
+    "delivery_id",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "postcode",
+    "phone",
+    "noise",
+]
+"""What the report reads of the truth: the clean values it scores and their noise. At 1M
+people whole reads (raw values, lineage, middle names) took half of its 14.8 s."""
+
+
 def truth_for_silver(truth_dir: StoragePath, persons: pl.DataFrame) -> pl.DataFrame:
     """Truth rows of exactly the deliveries silver holds, joined to silver person records."""
-    truth = read_parquet(truth_dir / "record_truth.parquet")
+    truth = read_parquet(truth_dir / "record_truth.parquet", columns=TRUTH_COLUMNS)
     return persons.join(
         truth.rename(
             {c: f"clean_{c}" for c in truth.columns if c not in ("record_key", "delivery_id")}
@@ -56,7 +82,7 @@ def normalisation_report(
     """Per dataset and field: eligible records, correctly normalised records, share."""
     joined = truth_for_silver(truth_dir, persons)
     joined = joined.with_columns(
-        _folded(joined[f"clean_{f}"]) for f in ("given_name", "middle_names", "family_name")
+        _folded(joined[f"clean_{f}"]) for f in ("given_name", "family_name")
     )
     postcodes = addresses.group_by("record_key").agg(
         pl.col("postcode").drop_nulls().alias("postcodes")

@@ -6,7 +6,12 @@ import polars as pl
 
 from transforms.config import Environment
 from transforms.delta_io import TableNotFound, read_table, write_commit
-from transforms.evaluate.normalisation import normalisation_report
+from transforms.evaluate.normalisation import (
+    ADDRESS_COLUMNS,
+    IDENTIFIER_COLUMNS,
+    PERSON_COLUMNS,
+    normalisation_report,
+)
 from transforms.publish import read_warehouse_table
 
 
@@ -23,9 +28,9 @@ def current_normalisation_report(env: Environment) -> pl.DataFrame:
         )
     return normalisation_report(
         env.truth,
-        read_table(env, "silver.person_records"),
-        read_table(env, "silver.addresses"),
-        read_table(env, "silver.comms_identifiers"),
+        read_table(env, "silver.person_records", columns=list(PERSON_COLUMNS)),
+        read_table(env, "silver.addresses", columns=list(ADDRESS_COLUMNS)),
+        read_table(env, "silver.comms_identifiers", columns=list(IDENTIFIER_COLUMNS)),
     )
 
 

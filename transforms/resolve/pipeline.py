@@ -224,11 +224,8 @@ def resolve(
         settled=settled,
     )
     del settled
-    previous_ids = read_path(env.table_path("gold.entity_records"))
-    assigned, changes = assign_entity_ids(
-        clusters,
-        previous_ids.select("entity_id", "record_key") if previous_ids is not None else None,
-    )
+    previous_ids = read_path(env.table_path("gold.entity_records"), ["entity_id", "record_key"])
+    assigned, changes = assign_entity_ids(clusters, previous_ids)
     del previous_ids
     records = gold.entity_records(assigned, features, scored.edges)
     del assigned
