@@ -217,11 +217,8 @@ def diff_models(
     approved = approved_model(env)
     if features is None:
         features, _ = silver_features(env)
-    gold = read_path(env.table_path("gold.entity_records"))
-    base, _ = assign_entity_ids(
-        model_clusters(env, config, features, approved),
-        gold.select("entity_id", "record_key") if gold is not None else None,
-    )
+    gold = read_path(env.table_path("gold.entity_records"), ["entity_id", "record_key"])
+    base, _ = assign_entity_ids(model_clusters(env, config, features, approved), gold)
     other, _ = assign_entity_ids(model_clusters(env, config, features, candidate), base)
     figures = compare_partitions(base, other, sample_size)
     return ModelDiff(
