@@ -315,9 +315,7 @@ def test_formats_bronze_birth_date_strftime_is_soft(catalogue: dict[str, Dataset
         .alias("date_of_birth")
     )
     outcome = validate(many_bad, checked, key_column="account_id")
-    failure = only_failure(
-        outcome, "expect_column_values_to_match_strftime_format", "date_of_birth"
-    )
+    failure = only_failure(outcome, "expect_column_values_to_match_regex", "date_of_birth")
     assert (failure["severity"], failure["family"]) == (WARN, "formats")
     assert failure["sample_keys"] == ["R0", "R1", "R2", "R3"] and outcome.success
 
@@ -386,9 +384,9 @@ def test_bronze_suite_follows_the_catalogue(catalogue: dict[str, Dataset]) -> No
         ) <= not_null
     formats = {
         name: {
-            e["kwargs"]["column"]: e["kwargs"]["strftime_format"]
+            e["kwargs"]["column"]: e["meta"]["strftime_format"]
             for e in bronze_suite(catalogue[name])["expectations"]
-            if e["type"] == "expect_column_values_to_match_strftime_format"
+            if "strftime_format" in e["meta"]
         }
         for name in ("subscriber_records", "travel_manifests", "company_officers", "electoral_roll")
     }

@@ -32,7 +32,8 @@ Speed (a 1,000,000-row person_records-like frame validates in about 3 s on 2 cor
   `_validate_one_batch`).
 * Date columns are given as `datetime64[ns]`, the one dtype GX compares vectorised (a date outside
   the nanosecond range is clamped to its edge, which still fails the 1900-to-today range).
-* Bronze strftime checks are per value inside GX (about 5 s per million values).
+* GX's strftime check runs per value in Python (about 20 s per million values here), so bronze
+  checks a date's format with the regex strptime reads it with (`strftime_regex.py`), vectorised.
 """
 
 from __future__ import annotations
