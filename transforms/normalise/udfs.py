@@ -137,3 +137,5 @@ UDFS = (
         pa.list_(_ADDRESS_TYPE),
     ),
 )
+
+UDFS_BY_NAME = {udf.name: udf for udf in UDFS}
