@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import polars as pl
 import pytest
 
 from transforms.resolve.clustering import (
     COMPONENT,
+    average_linkage,
     candidate_components,
     constrained_clusters,
     threshold_weight,
@@ -363,3 +365,56 @@ def test_merges_are_traced_in_order_with_their_evidence() -> None:
     assert trace["merge_into"].to_list() == ["x", "x"]
     assert trace["merge_evidence"].to_list() == pytest.approx([10.0, 3.0])
     assert not any(trace["merge_forced"].to_list())
+
+
+def _component(rng: np.random.Generator, n: int, comparisons: int) -> dict[str, np.ndarray]:
+    """One random component: symmetric pair weights, some comparisons unknown, a few pairs
+    forbidden or forced."""
+    import numpy as np
+
+    def symmetric(values: np.ndarray) -> np.ndarray:
+        upper = np.triu(values, k=1)
+        return upper + upper.swapaxes(-1, -2)
+
+    known = symmetric(rng.random((comparisons, n, n)) < 0.6).astype(float)
+    return {
+        "base": symmetric(rng.normal(-2, 3, (n, n))),
+        "terms": symmetric(rng.normal(0, 6, (comparisons, n, n))) * known,
+        "known": known,
+        "forbidden": symmetric(rng.random((n, n)) < 0.1).astype(bool),
+        "must": symmetric(rng.random((n, n)) < 0.05).astype(bool),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_components_clustered_together_equal_each_clustered_alone(seed: int) -> None:
+    """`average_linkage` runs a batch of components in lockstep: no component may see another's
+    merges, ties or end."""
+
+    rng = np.random.default_rng(seed)
+    comparisons, n = 4, 7
+    best_of = np.array([False, True, False, True])
+    parts = [_component(rng, n, comparisons) for _ in range(40)]
+    alone = [
+        average_linkage(
+            p["base"][None],
+            p["terms"][:, None],
+            p["known"][:, None],
+            best_of,
+            p["forbidden"][None],
+            p["must"][None],
+        )
+        for p in parts
+    ]
+    labels, merges = average_linkage(
+        np.stack([p["base"] for p in parts]),
+        np.stack([p["terms"] for p in parts], axis=1),
+        np.stack([p["known"] for p in parts], axis=1),
+        best_of,
+        np.stack([p["forbidden"] for p in parts]),
+        np.stack([p["must"] for p in parts]),
+    )
+    assert [row.tolist() for row in labels] == [a[0][0].tolist() for a in alone]
+    assert merges == [a[1][0] for a in alone]
+    assert sum(len(m) for m in merges) > 40  # the cases do merge, and some stop early
+    assert len({len(m) for m in merges}) > 1

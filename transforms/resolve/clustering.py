@@ -251,18 +251,23 @@ def component_pair_weights(
 
 
 Merge = tuple[int, int, float, bool]
-"""One merge of `_average_linkage`: (kept cluster, absorbed cluster, evidence, forced)."""
+"""One merge of `average_linkage`: (kept cluster, absorbed cluster, evidence, forced)."""
+
+BATCH_CELLS = 1_000_000
+"""Components of one size are clustered together, up to this many matrix cells (components x
+comparisons x records x records) at a time: a few tens of MB of float arrays."""
 
 
-def _average_linkage(
+def average_linkage(
     base: np.ndarray,
     terms: np.ndarray,
     known: np.ndarray,
     best_of: np.ndarray,
     forbidden: np.ndarray,
     must: np.ndarray | None = None,
-) -> tuple[np.ndarray, list[Merge]]:
-    """Merge the two clusters with the most evidence between them while it is positive.
+) -> tuple[np.ndarray, list[list[Merge]]]:
+    """In each of k components of n records, merge the two clusters with the most evidence
+    between them while it is positive.
 
     The evidence between two clusters is the mean `base` of the pairs between them plus one
     term per comparison, taken over the pairs where that comparison is known (`known[c]`): a
@@ -270,60 +275,86 @@ def _average_linkage(
     not dilute those that do. A comparison of something a person has one of (a date of birth)
     counts its mean; one of something a person holds several of over time (`best_of[c]`:
     addresses, phones) counts its best pair, since a person's old address disagreeing with
-    the new one is no evidence against. `base` (n x n) is each pair's prior less the
-    threshold's weight; pairs in `forbidden` are never in one cluster; pairs in `must` are
-    merged first (unless forbidden). Returns for each record the smallest index of its
-    cluster, and the merges in the order they were made.
+    the new one is no evidence against. `base` (k x n x n) is each pair's prior less the
+    threshold's weight, `terms` and `known` are (comparisons x k x n x n); pairs in `forbidden`
+    are never in one cluster; pairs in `must` are merged first (unless forbidden). Returns for
+    each record the smallest index of its cluster (k x n), and each component's merges in the
+    order they were made.
+
+    The k components are independent and run in lockstep, one merge each per step, so the
+    numpy calls are paid once per step rather than once per component: at national scale
+    there are hundreds of thousands of small components.
     """
-    n = base.shape[0]
+    k, n = base.shape[0], base.shape[1]
     total = base.astype(np.float64, copy=True)
     counts = known.astype(np.float64, copy=True)
-    sums = np.where(best_of[:, None, None] & (counts == 0), -np.inf, terms)
-    size = np.ones(n)
+    sums = np.where(best_of[:, None, None, None] & (counts == 0), -np.inf, terms)
+    size = np.ones((k, n))
     blocked = forbidden.copy()
-    np.fill_diagonal(blocked, True)
+    blocked[:, np.arange(n), np.arange(n)] = True
     upper = np.triu(np.ones((n, n), dtype=bool), k=1)
-    label = np.arange(n)
-    active = np.ones(n, dtype=bool)
+    label = np.tile(np.arange(n), (k, 1))
+    active = np.ones((k, n), dtype=bool)
     mean_of = ~best_of
-    merges: list[Merge] = []
+    merges: list[list[Merge]] = [[] for _ in range(k)]
 
-    def evidence() -> np.ndarray:
-        present = counts > 0
+    def evidence(rows: np.ndarray) -> np.ndarray:
+        """(len(rows) x n x n) evidence between every two clusters of components `rows`."""
+        counted, summed = counts[:, rows], sums[:, rows]
+        present = counted > 0
         means = np.divide(
-            sums, counts, out=np.zeros_like(sums), where=present & mean_of[:, None, None]
+            summed,
+            counted,
+            out=np.zeros_like(summed),
+            where=present & mean_of[:, None, None, None],
         )
-        best = np.where(present & best_of[:, None, None], sums, 0.0)
-        return total / np.outer(size, size) + means.sum(axis=0) + best.sum(axis=0)
+        best = np.where(present & best_of[:, None, None, None], summed, 0.0)
+        sizes = size[rows]
+        return (
+            total[rows] / (sizes[:, :, None] * sizes[:, None, :])
+            + means.sum(axis=0)
+            + best.sum(axis=0)
+        )
 
-    def merge(i: int, j: int, between: float, forced: bool) -> None:
+    def merge(rows: np.ndarray, i: np.ndarray, j: np.ndarray) -> None:
+        """Cluster j joins cluster i in each component of `rows` (one pair per component)."""
         for matrix in (total, *counts, *(sums[c] for c in np.flatnonzero(mean_of))):
-            matrix[i, :] += matrix[j, :]
-            matrix[:, i] = matrix[i, :]
+            matrix[rows, i, :] += matrix[rows, j, :]
+            matrix[rows, :, i] = matrix[rows, i, :]
         for c in np.flatnonzero(best_of):
-            sums[c, i, :] = np.maximum(sums[c, i, :], sums[c, j, :])
-            sums[c, :, i] = sums[c, i, :]
-        size[i] += size[j]
-        blocked[i, :] |= blocked[j, :]
-        blocked[:, i] = blocked[i, :]
-        blocked[i, i] = True
-        active[j] = False
-        label[label == j] = i
-        merges.append((i, j, between, forced))
+            sums[c, rows, i, :] = np.maximum(sums[c, rows, i, :], sums[c, rows, j, :])
+            sums[c, rows, :, i] = sums[c, rows, i, :]
+        size[rows, i] += size[rows, j]
+        blocked[rows, i, :] |= blocked[rows, j, :]
+        blocked[rows, :, i] = blocked[rows, i, :]
+        blocked[rows, i, i] = True
+        active[rows, j] = False
+        label[rows] = np.where(label[rows] == j[:, None], i[:, None], label[rows])
 
     if must is not None:
-        for a, b in zip(*np.nonzero(np.triu(must, k=1)), strict=True):
-            i, j = sorted((int(label[a]), int(label[b])))
-            if i != j and not blocked[i, j]:
-                merge(i, j, float(evidence()[i, j]), True)
-    while True:
-        usable = upper & ~blocked & active[:, None] & active[None, :]
-        scored = np.where(usable, evidence(), -np.inf)
-        top = int(np.argmax(scored))
-        i, j = divmod(top, n)
-        if not scored[i, j] > 0:
+        for row, a, b in zip(*np.nonzero(must & upper), strict=True):
+            one = np.array([row])
+            i, j = sorted((int(label[row, a]), int(label[row, b])))
+            if i != j and not blocked[row, i, j]:
+                between = float(evidence(one)[0, i, j])
+                merge(one, np.array([i]), np.array([j]))
+                merges[row].append((i, j, between, True))
+    running = np.arange(k)
+    while running.size:
+        usable = upper & ~blocked[running] & active[running, :, None] & active[running, None, :]
+        scored = np.where(usable, evidence(running), -np.inf).reshape(running.size, n * n)
+        top = np.argmax(scored, axis=1)
+        best = scored[np.arange(running.size), top]
+        go = best > 0
+        running, top, best = running[go], top[go], best[go]
+        if not running.size:
             break
-        merge(i, j, float(scored[i, j]), False)
+        i, j = np.divmod(top, n)
+        merge(running, i, j)
+        for row, kept, absorbed, between in zip(
+            running.tolist(), i.tolist(), j.tolist(), best.tolist(), strict=True
+        ):
+            merges[row].append((kept, absorbed, between, False))
     return label, merges
 
 
@@ -449,50 +480,99 @@ def _no_merge() -> list[pl.Expr]:
     return [pl.lit(None, dtype=t).alias(c) for c, t in MERGE_SCHEMA.items()]
 
 
-def _component_arrays(
+@dataclass(frozen=True)
+class _Batch:
+    """Components of one size, as `average_linkage` takes them."""
+
+    members: list[list[str]]  # each component's records, sorted
+    base: np.ndarray  # k x n x n
+    terms: np.ndarray  # comparisons x k x n x n (nulls as 0)
+    known: np.ndarray  # comparisons x k x n x n
+    forbidden: np.ndarray  # k x n x n
+    must: np.ndarray  # k x n x n
+
+
+def _component_batches(
     components: pl.DataFrame, pairs: pl.DataFrame, hard: pl.Series, comparisons: list[str]
-) -> Iterator[tuple[list[str], dict[str, np.ndarray]]]:
-    """Per component in `hard`: its records (sorted) and its pairs as numpy arrays (`left` and
-    `right` positions among those records, `base`, `forbidden`, `forced`, and per comparison
-    `value:<ev>` with nulls as 0 and `known:<ev>`).
+) -> Iterator[_Batch]:
+    """The components in `hard`, grouped by size into batches of at most `BATCH_CELLS` cells.
 
     Everything is converted once for all components and sliced: per-component polars calls
     cost more than the linkage itself at national scale (tens of thousands of components).
     """
     wanted = hard.implode()
+    planes = len(comparisons) + 1
     members = (
         components.filter(pl.col(COMPONENT).is_in(wanted))
         .select("unique_id", COMPONENT)
         .sort(COMPONENT, "unique_id")
-        .with_columns(pl.int_range(pl.len()).over(COMPONENT).alias("position"))
+        .with_columns(
+            pl.int_range(pl.len()).over(COMPONENT).alias("position"),
+            pl.len().over(COMPONENT).alias("records"),
+        )
+    )
+    slots = (
+        members.group_by(COMPONENT)
+        .agg(pl.col("records").first(), pl.col("unique_id"))
+        .sort("records", COMPONENT)
+        .with_columns(
+            (BATCH_CELLS // (pl.col("records").cast(pl.Int64) ** 2 * planes))
+            .clip(lower_bound=1)
+            .alias("per_batch"),
+            pl.int_range(pl.len()).over("records").alias("rank"),
+        )
+        .with_columns(
+            (pl.col("rank") // pl.col("per_batch")).alias("batch"),
+            (pl.col("rank") % pl.col("per_batch")).alias("slot"),
+        )
     )
     position = members.select("unique_id", "position")
     inside = (
         pairs.filter(pl.col(COMPONENT).is_in(wanted))
         .join(position.rename({"unique_id": "unique_id_l", "position": "left"}), on="unique_id_l")
         .join(position.rename({"unique_id": "unique_id_r", "position": "right"}), on="unique_id_r")
-        .sort(COMPONENT)
+        .join(slots.select(COMPONENT, "records", "batch", "slot"), on=COMPONENT)
+        .sort("records", "batch")
     )
-    sizes = members.group_by(COMPONENT).len("records")
-    counted = inside.group_by(COMPONENT).len("pairs")
-    spans = sizes.join(counted, on=COMPONENT, how="left").fill_null(0).sort(COMPONENT)
-    uids = members["unique_id"].to_list()
+    groups = slots.group_by("records", "batch", maintain_order=True).agg(
+        pl.col("unique_id"), pl.len().alias("components")
+    )
+    counted = inside.group_by("records", "batch", maintain_order=True).len("pairs")
     arrays = {
-        "left": inside["left"].to_numpy(),
-        "right": inside["right"].to_numpy(),
-        "base": inside["base"].to_numpy(),
-        "forbidden": inside["forbidden"].to_numpy(),
-        "forced": inside["forced"].to_numpy(),
+        name: inside[name].to_numpy()
+        for name in ("slot", "left", "right", "base", "forbidden", "forced")
     }
     for column in comparisons:
         arrays[f"value:{column}"] = inside[column].fill_null(0.0).to_numpy()
         arrays[f"known:{column}"] = inside[column].is_not_null().to_numpy()
-    first_member = first_pair = 0
-    for _, records, count in spans.iter_rows():
-        own = uids[first_member : first_member + records]
-        yield own, {k: v[first_pair : first_pair + count] for k, v in arrays.items()}
-        first_member += records
-        first_pair += count
+    first = 0
+    for (n, _, records, k), (_, _, count) in zip(
+        groups.iter_rows(), counted.iter_rows(), strict=True
+    ):
+        mine = {name: values[first : first + count] for name, values in arrays.items()}
+        first += count
+        where = (k, n, mine["slot"], mine["left"], mine["right"])
+        yield _Batch(
+            members=records,
+            base=_square(*where, mine["base"]),
+            terms=np.stack([_square(*where, mine[f"value:{c}"]) for c in comparisons])
+            if comparisons
+            else np.zeros((0, k, n, n)),
+            known=np.stack([_square(*where, mine[f"known:{c}"]) for c in comparisons])
+            if comparisons
+            else np.zeros((0, k, n, n)),
+            forbidden=_square(*where, mine["forbidden"]).astype(bool),
+            must=_square(*where, mine["forced"]).astype(bool),
+        )
+
+
+def _square(
+    k: int, n: int, slot: np.ndarray, left: np.ndarray, right: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """k symmetric n x n matrices holding each pair's value at (slot, left, right)."""
+    matrix = np.zeros((k, n, n))
+    matrix[slot, left, right] = matrix[slot, right, left] = values
+    return matrix
 
 
 def _cluster_components(
@@ -540,27 +620,17 @@ def _cluster_components(
     roots: list[str] = []
     trace: list[tuple[str, int, str, float, bool]] = []
     if hard.len():
-        for own, mine in _component_arrays(components, pairs, hard, comparisons):
-            left, right = mine["left"], mine["right"]
-            n = len(own)
-            base = np.zeros((n, n))
-            base[left, right] = base[right, left] = mine["base"]
-            terms = np.zeros((len(comparisons), n, n))
-            known = np.zeros((len(comparisons), n, n))
-            for c, column in enumerate(comparisons):
-                terms[c, left, right] = terms[c, right, left] = mine[f"value:{column}"]
-                known[c, left, right] = known[c, right, left] = mine[f"known:{column}"]
-            forbid = np.zeros((n, n), dtype=bool)
-            forbid[left, right] = forbid[right, left] = mine["forbidden"]
-            must = np.zeros((n, n), dtype=bool)
-            must[left, right] = must[right, left] = mine["forced"]
-            labels, merges = _average_linkage(base, terms, known, best_of, forbid, must)
-            ids.extend(own)
-            roots.extend(own[k] for k in labels)
-            trace.extend(
-                (own[j], step, own[i], between, forced)
-                for step, (i, j, between, forced) in enumerate(merges)
+        for batch in _component_batches(components, pairs, hard, comparisons):
+            labels, merges = average_linkage(
+                batch.base, batch.terms, batch.known, best_of, batch.forbidden, batch.must
             )
+            for own, roots_of, made in zip(batch.members, labels, merges, strict=True):
+                ids.extend(own)
+                roots.extend(own[k] for k in roots_of)
+                trace.extend(
+                    (own[j], step, own[i], between, forced)
+                    for step, (i, j, between, forced) in enumerate(made)
+                )
     split = pl.DataFrame(
         {"unique_id": ids, "root": roots}, schema={"unique_id": pl.String, "root": pl.String}
     )
