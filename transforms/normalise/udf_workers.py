@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from transforms.normalise.udfs import UDFS_BY_NAME
+
 WORKERS_VARIABLE = "LAKEHOUSE_NORMALISE_WORKERS"
 """Worker processes for the rules: unset, one per core (none on a 1-core machine); 0 runs them
 in the calling process."""
@@ -71,8 +73,6 @@ def _pool() -> ProcessPoolExecutor | None:
 
 def apply_rule(name: str, columns: list[pa.Array]) -> pa.Array:
     """The rule `name` over one batch, row by row (in whichever process runs it)."""
-    from transforms.normalise.udfs import UDFS_BY_NAME
-
     udf = UDFS_BY_NAME[name]
     values = [column.to_pylist() for column in columns]
     return pa.array([udf.rule(*row) for row in zip(*values, strict=True)], type=udf.arrow_type)

@@ -555,12 +555,8 @@ def _component_batches(
         yield _Batch(
             members=records,
             base=_square(*where, mine["base"]),
-            terms=np.stack([_square(*where, mine[f"value:{c}"]) for c in comparisons])
-            if comparisons
-            else np.zeros((0, k, n, n)),
-            known=np.stack([_square(*where, mine[f"known:{c}"]) for c in comparisons])
-            if comparisons
-            else np.zeros((0, k, n, n)),
+            terms=_planes(where, mine, "value", comparisons),
+            known=_planes(where, mine, "known", comparisons),
             forbidden=_square(*where, mine["forbidden"]).astype(bool),
             must=_square(*where, mine["forced"]).astype(bool),
         )
@@ -573,6 +569,20 @@ def _square(
     matrix = np.zeros((k, n, n))
     matrix[slot, left, right] = matrix[slot, right, left] = values
     return matrix
+
+
+Where = tuple[int, int, np.ndarray, np.ndarray, np.ndarray]
+"""`_square`'s first arguments: k, n, and each pair's slot, left and right positions."""
+
+
+def _planes(
+    where: Where, pairs: dict[str, np.ndarray], kind: str, comparisons: list[str]
+) -> np.ndarray:
+    """comparisons x k x n x n: `_square` of each comparison's `<kind>:<comparison>` values
+    (a first axis of length 0 when there are no comparisons)."""
+    k, n = where[0], where[1]
+    stacked = [_square(*where, pairs[f"{kind}:{c}"]) for c in comparisons]
+    return np.array(stacked).reshape(len(comparisons), k, n, n)
 
 
 def _cluster_components(
