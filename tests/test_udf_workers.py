@@ -73,11 +73,18 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_workers_give_the_rules_own_answers_and_survive_a_killed_worker() -> None:
+@pytest.mark.parametrize("start_after", [0, 10**9])
+def test_workers_give_the_rules_own_answers_and_survive_a_killed_worker(start_after: int) -> None:
+    """Workers started at once (0) answer as the rules do and survive a kill; a run smaller
+    than the start threshold never starts them and answers the same."""
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT],
         cwd=PROJECT_ROOT,
-        env={"PATH": "/usr/bin:/bin", udf_workers.WORKERS_VARIABLE: "2"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            udf_workers.WORKERS_VARIABLE: "2",
+            udf_workers.START_AFTER_VARIABLE: str(start_after),
+        },
         capture_output=True,
         text=True,
         timeout=300,
@@ -90,7 +97,10 @@ def test_workers_give_the_rules_own_answers_and_survive_a_killed_worker() -> Non
         "after_kill_equal": True,  # the query finished in-process
         "workers_after_kill": 0,  # the broken pool was dropped
     }
-    assert outcome["workers"] >= 1  # the first query's batches went to worker processes
+    if start_after == 0:
+        assert outcome["workers"] >= 1  # the first query's batches went to worker processes
+    else:
+        assert outcome["workers"] == 0  # 12,000 rows: not worth starting workers for
 
 
 def column(values: list[str | None]) -> list[str | None]:

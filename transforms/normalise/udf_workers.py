@@ -4,7 +4,9 @@ The rules are Python (nameparser, phonenumbers, strptime): in DuckDB's own threa
 the GIL, and a 2-core machine normalised on one. DuckDB calls an Arrow UDF from each of its
 threads; the call hands its batch to a worker process and waits (releasing the GIL), so each
 DuckDB thread's batches are computed in parallel. Workers are started by `spawn` (never
-`fork`: the parent runs DuckDB threads), once per process, on the first large batch. The
+`fork`: the parent runs DuckDB threads), once per process, and only after the process has
+normalised `START_AFTER_ROWS` rows itself: starting them costs seconds (each imports the rules'
+libraries), which a small delivery or a test's dbt run never repays. The
 results are the same rules on the same values, so they equal the in-process ones (tested).
 """
 
@@ -30,8 +32,15 @@ in the calling process."""
 MIN_BATCH_ROWS = 256
 """Smaller batches run in-process: their transfer would cost more than the rules."""
 
+START_AFTER_VARIABLE = "LAKEHOUSE_NORMALISE_WORKERS_AFTER"
+START_AFTER_ROWS = 200_000
+"""Rows normalised in-process before workers start (`START_AFTER_VARIABLE` overrides): about
+as long in-process as two workers take to start, so workers start only when the rest of the
+run is long enough to repay them."""
+
 _LOCK = threading.Lock()
 _POOL: list[ProcessPoolExecutor | None] = []  # created once; [None] when workers are off
+_ROWS_BEFORE_POOL = [0]  # rows normalised in-process while the pool is not yet started
 
 
 def worker_count() -> int:
@@ -54,9 +63,20 @@ def main_importable() -> bool:
     return path is None or Path(path).is_file()
 
 
-def _pool() -> ProcessPoolExecutor | None:
+def start_after_rows() -> int:
+    """Rows to normalise in-process before starting workers (`START_AFTER_VARIABLE`, else
+    `START_AFTER_ROWS`)."""
+    configured = os.environ.get(START_AFTER_VARIABLE, "").strip()
+    return max(int(configured), 0) if configured else START_AFTER_ROWS
+
+
+def _pool(rows: int) -> ProcessPoolExecutor | None:
+    """The worker pool, started once this process has normalised enough rows in-process."""
     with _LOCK:
         if not _POOL:
+            if _ROWS_BEFORE_POOL[0] < start_after_rows():
+                _ROWS_BEFORE_POOL[0] += rows
+                return None
             workers = worker_count() if main_importable() else 0
             pool = (
                 ProcessPoolExecutor(
@@ -80,7 +100,8 @@ def apply_rule(name: str, columns: list[pa.Array]) -> pa.Array:
 
 def run_batch(name: str, columns: list[pa.Array]) -> pa.Array:
     """`apply_rule` in a worker process when workers are on and the batch is worth sending."""
-    pool = _pool() if columns and len(columns[0]) >= MIN_BATCH_ROWS else None
+    rows = len(columns[0]) if columns else 0
+    pool = _pool(rows) if rows >= MIN_BATCH_ROWS else None
     if pool is None:
         return apply_rule(name, columns)
     chunks = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
@@ -93,16 +114,17 @@ def run_batch(name: str, columns: list[pa.Array]) -> pa.Array:
 
 
 def workers_running() -> int:
-    """Worker processes alive now (0 before the first large batch, or with workers off)."""
+    """Worker processes alive now (0 before they start, or with workers off)."""
     with _LOCK:
         started = bool(_POOL) and _POOL[0] is not None
     return len(multiprocessing.active_children()) if started else 0
 
 
 def shutdown() -> None:
-    """Stop the workers; the next large batch starts them again (tests, and a clean exit)."""
+    """Stop the workers; they start again as at first (tests, and a clean exit)."""
     with _LOCK:
         pool = _POOL[0] if _POOL else None
         _POOL.clear()
+        _ROWS_BEFORE_POOL[0] = 0
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
