@@ -27,6 +27,13 @@ from transforms.config import Environment
 from transforms.governance.partners import load_partners
 
 
+# The daemon's runs execute their steps in the run's own process, as `lakehouse run` does. A step
+# in its own process (Dagster's default) paid 4-7 s of start-up and imports for work that is often
+# a second or two, and bought no parallelism: every step that opens the warehouse holds the
+# one-slot `duckdb_warehouse` pool, so a run's steps ran one at a time anyway.
+RUN_EXECUTOR = dg.in_process_executor
+
+
 def build_definitions(env: Environment) -> dg.Definitions:
     """Every domain's definitions for the catalogue, partners and dbt project of `env`."""
     catalogue = load_catalogue(env.catalogue_dir)
@@ -43,6 +50,7 @@ def build_definitions(env: Environment) -> dg.Definitions:
         dg.Definitions(
             resources=shared_resources(env, project),
             sensors=[automation_sensor(env.sensor_seconds)],
+            executor=RUN_EXECUTOR,
         ),
     )
     return with_classifications(defs)
