@@ -38,9 +38,9 @@ def test_steps_are_grouped_into_stages() -> None:
 
 @pytest.mark.timeout(900)
 def test_the_harness_runs_every_stage_and_writes_its_result(tmp_path: Path) -> None:
-    path = main(["--people", "600", "--out-dir", str(tmp_path)])
+    path = main(["--people", "200", "--out-dir", str(tmp_path)])
     result = json.loads(path.read_text())
-    assert result["people"] == 600 and result["records"] > 0
+    assert result["people"] == 200 and result["records"] > 0
     for stage in (*STAGES, "ingest (bare polars)", "end to end (lakehouse run)"):
         assert result["seconds"][stage] > 0, stage
     assert result["seconds"][FEED_DELIVERY] > 0 and result["seconds"][SNAPSHOT_DELIVERY] > 0

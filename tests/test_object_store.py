@@ -116,7 +116,7 @@ def s3_lake(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         env = get_environment()
         with pytest.MonkeyPatch.context() as run:  # the run's exports must not outlive it
             restore_exported_environment(run)
-            generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=600, seed=7)
+            generate_catalogue(env.catalogue_dir, env.landing, env.truth, people=200, seed=7)
             report = run_everything(env)
         assert report.success, report.failures
         yield env
