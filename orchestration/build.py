@@ -26,7 +26,6 @@ from transforms.catalogue import load_catalogue
 from transforms.config import Environment
 from transforms.governance.partners import load_partners
 
-
 # The daemon's runs execute their steps in the run's own process, as `lakehouse run` does. A step
 # in its own process (Dagster's default) paid 4-7 s of start-up and imports for work that is often
 # a second or two, and bought no parallelism: every step that opens the warehouse holds the

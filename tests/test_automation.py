@@ -114,6 +114,8 @@ def test_the_daemon_carries_a_delivery_to_gold_and_stops_a_ragged_one_at_bronze(
         assert process.poll() is None, log
         assert len(new_keys & _gold_keys(env)) >= 0.9 * len(new_keys), log
         print(f"delivery {FEED}/{delivery} reached gold {seconds:.0f} s after it was dropped")
+    # The deployed executor runs each step in its run's process (orchestration/build.py).
+    assert "Launching subprocess for" not in (tmp_path / "ui.log").read_text(errors="replace")
     book = ledger.read(ledger_path(env), "electoral_roll")
     assert book.filter(pl.col("delivery_id") == "2099-01-01")["status"].to_list() == ["rejected"]
     assert (env.quarantine / "electoral_roll" / "2099-01-01").exists()
