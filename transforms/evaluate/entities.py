@@ -35,14 +35,16 @@ def pairwise_agreement(
 
 def er_evaluation(truth_dir: StoragePath, entity_records: pl.DataFrame) -> dict[str, float | int]:
     """Compare predicted entities with true persons for every record both know."""
-    truth = (
+    records = entity_records.select("record_key", "entity_id")
+    truth = (  # each record's latest truth, of the records gold holds only (the sort is the cost)
         read_parquet(
             truth_dir / "record_truth.parquet", columns=["record_key", "delivery_id", "person_id"]
         )
+        .join(records.select("record_key"), on="record_key", how="semi")
         .sort("delivery_id")
         .unique("record_key", keep="last")
     )
-    joined = entity_records.select("record_key", "entity_id").join(truth, on="record_key")
+    joined = records.join(truth, on="record_key")
     precision, recall, f1, predicted, actual = pairwise_agreement(
         joined.select("record_key", pl.col("entity_id").alias("cluster")),
         joined.select("record_key", pl.col("person_id").alias("cluster")),

@@ -36,7 +36,9 @@ def evaluate_and_record(env: Environment, config: ResolutionConfig, run_id: str)
     """Score `gold.entity_records` against `truth/` and append the row to `ops.er_evaluations`."""
     if not has_truth(env):
         return ErEvaluation(None, config.f1_floor)
-    metrics = er_evaluation(env.truth, read_table(env, "gold.entity_records"))
+    # Only what is scored: the other columns took 1.2 of 1.4 s of the read at 1M.
+    records = read_table(env, "gold.entity_records", columns=["record_key", "entity_id"])
+    metrics = er_evaluation(env.truth, records)
     row = pl.DataFrame([{**metrics, "run_id": run_id, "recorded_at": datetime.now(UTC)}])
     append_frame(env, "ops.er_evaluations", row, run_id=run_id)
     return ErEvaluation(metrics, config.f1_floor)
