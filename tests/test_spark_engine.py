@@ -60,6 +60,7 @@ def test_the_config_file_sets_spark_master_and_options(
     config.write_text(
         "engine: spark\nspark:\n  master: spark://cluster:7077\n"
         "  conf:\n    spark.executor.memory: 16g\n    spark.sql.session.timeZone: UTC\n"
+        "    spark.driver.extraJavaOptions: -XX:+UseG1GC\n"
     )
     monkeypatch.setenv("LAKEHOUSE_CONFIG", str(config))
     configured = get_environment()
@@ -70,6 +71,9 @@ def test_the_config_file_sets_spark_master_and_options(
     assert conf["spark.jars"].endswith(".jar") and Path(conf["spark.jars"]).exists()
     assert conf["spark.sql.parquet.outputTimestampType"] == "TIMESTAMP_MICROS"
     assert str(configured.spark_dir) in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    # The file's JVM options are added to ours: Derby stays in the lakehouse's Spark folder.
+    java = conf["spark.driver.extraJavaOptions"].split()
+    assert java == [f"-Dderby.system.home={configured.spark_dir.resolve()}", "-XX:+UseG1GC"]
     monkeypatch.setenv("LAKEHOUSE_SPARK_MASTER", "local[1]")
     assert get_environment().spark.master == "local[1]"
     config.write_text("engines: spark\n")

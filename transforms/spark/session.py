@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 WAREHOUSE_FOLDER, CHECKPOINT_FOLDER, SPLINK_FOLDER = "warehouse", "checkpoints", "splink"
 RECORD_COPY_FOLDERS = (WAREHOUSE_FOLDER, CHECKPOINT_FOLDER, SPLINK_FOLDER)
 
+# Where the driver JVM keeps Derby (the metastore and derby.log): under the lakehouse's Spark
+# folder. Options the config file adds to this setting are appended, so they cannot move Derby
+# into the working directory.
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+
 _LOCK = threading.Lock()
 _SESSION: SparkSession | None = None
 
@@ -44,13 +49,16 @@ def session_conf(env: Environment) -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={metastore};create=true"
         ),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        JAVA_OPTIONS: f"-Dderby.system.home={spark_dir}",
         # Hive's per-session resource folder defaults to /tmp and is never removed.
         "spark.hadoop.hive.downloaded.resources.dir": str(spark_dir / "hive-resources"),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
     }
+    ours = conf[JAVA_OPTIONS]
     conf.update(env.spark.conf)
+    if conf[JAVA_OPTIONS] != ours:  # the file's JVM options go beside ours, never instead
+        conf[JAVA_OPTIONS] = f"{ours} {conf[JAVA_OPTIONS]}"
     return conf
 
 
