@@ -58,9 +58,13 @@ def table_checks(
             group by all having count(*) > 1
         """
         (failing,) = con.execute(f"select coalesce(sum(n), 0) from ({duplicated})").fetchall()[0]
-        samples = con.execute(
-            f"select {listed} from ({duplicated}) order by all limit {sample}"
-        ).fetchall()
+        samples = (  # grouped again only when there is something to show
+            con.execute(
+                f"select {listed} from ({duplicated}) order by all limit {sample}"
+            ).fetchall()
+            if failing
+            else []
+        )
         keys = [", ".join(str(v) for v in sample_row) for sample_row in samples]
         rows.append(
             _row(
