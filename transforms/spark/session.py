@@ -39,6 +39,7 @@ def session_conf(env: Environment) -> dict[str, str]:
 
     spark_dir = env.spark_dir.resolve()
     metastore = spark_dir / "metastore_db"
+    derby = f"-Dderby.system.home={spark_dir}"
     conf = {
         "spark.app.name": "ndec-lakehouse",
         "spark.jars": similarity_jar_location(),
@@ -49,16 +50,16 @@ def session_conf(env: Environment) -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={metastore};create=true"
         ),
-        JAVA_OPTIONS: f"-Dderby.system.home={spark_dir}",
+        JAVA_OPTIONS: derby,
         # Hive's per-session resource folder defaults to /tmp and is never removed.
         "spark.hadoop.hive.downloaded.resources.dir": str(spark_dir / "hive-resources"),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
     }
-    ours = conf[JAVA_OPTIONS]
+    theirs = env.spark.conf.get(JAVA_OPTIONS)
     conf.update(env.spark.conf)
-    if conf[JAVA_OPTIONS] != ours:  # the file's JVM options go beside ours, never instead
-        conf[JAVA_OPTIONS] = f"{ours} {conf[JAVA_OPTIONS]}"
+    if theirs:  # the file's JVM options go beside ours, never instead
+        conf[JAVA_OPTIONS] = f"{derby} {theirs}"
     return conf
 
 
